@@ -1,0 +1,132 @@
+"""The one frozen configuration of a gan_tf run, with the tutorial's defaults.
+
+Every default is written here once: the CLI, the notebook and the tests read
+them from `Config`, and derive variants with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+CONFIG_NAME = "config.json"
+ACTIVATIONS = ("relu", "leaky_relu")
+DATASETS = ("mnist", "fashion_mnist")
+
+# Fields that fix the shapes or the function of the saved networks: a run
+# folder holding a checkpoint made with other values cannot be resumed.
+ARCHITECTURE_FIELDS = ("noise_dim", "activation", "alpha", "dropout")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Settings of one training run.
+
+    The defaults reproduce tensorflow.org/tutorials/generative/dcgan.
+    """
+
+    epochs: int = 50
+    batch_size: int = 256
+    noise_dim: int = 100
+    # The discriminator's hidden activation; the tutorial uses LeakyReLU with
+    # Keras' default negative slope 0.3 (the DCGAN paper: 0.2).
+    activation: str = "leaky_relu"
+    alpha: float = 0.3
+    dropout: float = 0.3
+    gen_lr: float = 1e-4
+    disc_lr: float = 1e-4
+    beta1: float = 0.9
+    seed: int = 0
+    dataset: str = "mnist"
+    data: str | None = None
+    out_dir: str = "runs/dcgan"
+    checkpoint_every: int = 15
+    max_steps_per_epoch: int | None = None
+    buffer_size: int = 60000
+    num_examples_to_generate: int = 16
+    max_checkpoints: int = 3
+
+    def __post_init__(self):
+        validate(self)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        """Parses `to_json` output; unknown keys (from newer versions) are ignored."""
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError("config is not a JSON object")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return Path(self.out_dir) / "checkpoints"
+
+
+def read_config(out_dir: str | Path) -> Config | None:
+    """The config saved in a run folder, or None if it has none.
+
+    Raises:
+        ValueError: the file exists but cannot be read or parsed.
+    """
+    path = Path(out_dir) / CONFIG_NAME
+    if not path.is_file():
+        return None
+    try:
+        return Config.from_json(path.read_text())
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"{path}: unreadable run config ({e})") from None
+
+
+def _positive_int(config: Config, name: str, allow_none: bool = False) -> None:
+    value = getattr(config, name)
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _in_range(config: Config, name: str, interval: str) -> None:
+    """Checks that a float field lies in `interval`, written like "[0, 1)"."""
+    value = getattr(config, name)
+    low, high = (float(x) for x in interval[1:-1].split(","))
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value >= low if interval[0] == "[" else value > low) and (
+            value <= high if interval[-1] == "]" else value < high
+        )
+    if not ok:
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+def validate(config: Config) -> None:
+    """Checks every user-facing choice once.
+
+    Raises:
+        ValueError: naming the field, the bad value and what is valid.
+    """
+    if config.activation not in ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {', '.join(ACTIVATIONS)}, got {config.activation!r}"
+        )
+    if config.dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {config.dataset!r}")
+    for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "buffer_size"):
+        _positive_int(config, name)
+    _positive_int(config, "num_examples_to_generate")
+    _positive_int(config, "max_checkpoints")
+    _positive_int(config, "max_steps_per_epoch", allow_none=True)
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+    _in_range(config, "alpha", "[0, 1]")
+    _in_range(config, "dropout", "[0, 1)")
+    _in_range(config, "gen_lr", "(0, 1]")
+    _in_range(config, "disc_lr", "(0, 1]")
+    _in_range(config, "beta1", "[0, 1)")
+    if not config.out_dir:
+        raise ValueError("out_dir must not be empty")

@@ -1,0 +1,228 @@
+"""MNIST-style data: Keras' cached download by default, or a local file/folder.
+
+`load_data` returns uint8 arrays exactly as `keras.datasets.mnist.load_data()`
+does; `make_dataset` turns the training images into the tutorial's input
+pipeline (scaled to [-1, 1], shuffled, batched), one epoch at a time so the
+order of epoch e depends only on (seed, e) and a resumed run sees the same
+batches as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28)
+
+# The IDX files' standard names (yann.lecun.com and the Fashion-MNIST repo
+# use the same ones); some mirrors write a dot before "idx".
+_IDX_NAMES = {
+    "x_train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    "y_train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+    "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+_IDX_UBYTE = 0x08
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or not MNIST-shaped; the message names it."""
+
+
+class Data(NamedTuple):
+    """Uint8 images (N, 28, 28) and labels (N,); the test split may be absent."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray | None
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+
+
+def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
+    """Loads a dataset from a local path, or through Keras' downloader.
+
+    Args:
+        dataset: "mnist" or "fashion_mnist"; used when `data` is None.
+        data: a Keras-format `.npz` (x_train, y_train, x_test, y_test), a folder
+            of IDX files (`.gz` or raw, standard names), or one IDX image file.
+
+    Returns:
+        A `Data` of uint8 arrays.
+
+    Raises:
+        DataError: with a one-line message naming the file and the problem.
+    """
+    if data is None:
+        return _download(dataset)
+    path = Path(data)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    if path.is_dir():
+        return _load_idx_folder(path)
+    if _read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
+        return _load_npz(path)
+    return _check(Data(read_idx(path, ndim=3), None, None, None), path)
+
+
+def _download(dataset: str) -> Data:
+    import keras
+
+    loaders = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}
+    if dataset not in loaders:
+        raise DataError(f"unknown dataset {dataset!r}; choose from {', '.join(loaders)}")
+    try:
+        (x_train, y_train), (x_test, y_test) = loaders[dataset].load_data()
+    except Exception as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(
+            f"could not download {dataset} with Keras ({reason}); offline, pass --data "
+            "PATH to a local mnist.npz or a folder of IDX files"
+        ) from None
+    return Data(x_train, y_train, x_test, y_test)
+
+
+def _read_head(path: Path, n: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def read_idx(path: str | Path, ndim: int) -> np.ndarray:
+    """Reads one IDX file of unsigned bytes, gzip-compressed or raw.
+
+    Args:
+        path: the file.
+        ndim: the number of dimensions expected (3 for images, 1 for labels).
+
+    Returns:
+        A uint8 array of the shape the header gives.
+
+    Raises:
+        DataError: the file is unreadable, truncated, or not a uint8 IDX file of `ndim` dims.
+    """
+    path = Path(path)
+    head = _read_head(path, 2)
+    try:
+        if head == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: corrupt or truncated gzip file ({e})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number)")
+    if raw[2] != _IDX_UBYTE:
+        raise DataError(f"{path}: IDX data type 0x{raw[2]:02x}, expected unsigned bytes (0x08)")
+    if raw[3] != ndim:
+        raise DataError(f"{path}: IDX file has {raw[3]} dimensions, expected {ndim}")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated IDX header")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    size = int(np.prod(shape, dtype=np.int64))
+    if len(raw) - header != size:
+        raise DataError(
+            f"{path}: header promises {size} bytes of data for shape {shape}, "
+            f"file holds {len(raw) - header}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _find_idx(folder: Path, key: str) -> Path | None:
+    for name in _IDX_NAMES[key]:
+        for candidate in (folder / f"{name}.gz", folder / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _load_idx_folder(folder: Path) -> Data:
+    paths = {key: _find_idx(folder, key) for key in _IDX_NAMES}
+    if paths["x_train"] is None:
+        npz = sorted(folder.glob("*.npz"))
+        if len(npz) == 1:
+            return _load_npz(npz[0])
+        raise DataError(
+            f"{folder}: no {_IDX_NAMES['x_train'][0]}[.gz] (nor a single .npz) in this folder"
+        )
+    arrays = {
+        key: None if p is None else read_idx(p, ndim=3 if key.startswith("x") else 1)
+        for key, p in paths.items()
+    }
+    return _check(Data(**arrays), folder)
+
+
+def _load_npz(path: Path) -> Data:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {key: f[key] if key in f.files else None for key in Data._fields}
+            files = list(f.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise DataError(f"{path}: not a readable .npz file ({e})") from None
+    if arrays["x_train"] is None:
+        raise DataError(f"{path}: no 'x_train' array (found: {', '.join(files) or 'none'})")
+    return _check(Data(**arrays), path)
+
+
+def _check(data: Data, source: Path) -> Data:
+    """Checks dtypes, shapes and counts; returns images as (N, 28, 28)."""
+    fixed = {}
+    for key, array in data._asdict().items():
+        if array is None:
+            fixed[key] = None
+            continue
+        if array.dtype != np.uint8:
+            raise DataError(f"{source}: {key} has dtype {array.dtype}, expected uint8")
+        if key.startswith("x"):
+            if array.ndim == 4 and array.shape[-1] == 1:
+                array = array[..., 0]
+            if array.ndim != 3 or array.shape[1:] != IMAGE_SHAPE:
+                raise DataError(
+                    f"{source}: {key} has shape {array.shape}, expected (N, 28, 28) images"
+                )
+            if len(array) == 0:
+                raise DataError(f"{source}: {key} holds no images")
+        elif array.ndim != 1:
+            raise DataError(f"{source}: {key} has shape {array.shape}, expected (N,) labels")
+        fixed[key] = array
+    for split in ("train", "test"):
+        x, y = fixed[f"x_{split}"], fixed[f"y_{split}"]
+        if x is not None and y is not None and len(x) != len(y):
+            raise DataError(f"{source}: {len(x)} {split} images but {len(y)} {split} labels")
+    return Data(**fixed)
+
+
+def make_dataset(images: np.ndarray, batch_size: int, seed: int, epoch: int, buffer_size: int):
+    """The tutorial's pipeline for one epoch: shuffle, batch, scale to [-1, 1].
+
+    Args:
+        images: uint8 (N, 28, 28), kept as uint8 until batched (4x less memory).
+        batch_size: images per batch; the last batch may be smaller.
+        seed, epoch: the shuffle order is a function of both, nothing else.
+        buffer_size: the shuffle buffer (tutorial: 60000, a full shuffle of MNIST).
+
+    Returns:
+        A `tf.data.Dataset` of float32 (B, 28, 28, 1) batches.
+    """
+    import tensorflow as tf
+
+    def scale(batch):
+        # (B, 28, 28) uint8 -> (B, 28, 28, 1) float32 in [-1, 1]
+        return (tf.cast(batch[..., tf.newaxis], tf.float32) - 127.5) / 127.5
+
+    shuffle_seed = int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+    return (
+        tf.data.Dataset.from_tensor_slices(images)
+        .shuffle(buffer_size, seed=shuffle_seed, reshuffle_each_iteration=False)
+        .batch(batch_size)
+        .map(scale, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -1,0 +1,259 @@
+"""Training orchestration: every file a run reads or writes is decided here.
+
+`train(config)` loads the data, builds the tutorial's models and optimizers,
+resumes from the run folder's last checkpoint if there is one, and after each
+epoch writes the progress grid, a row of `metrics.csv` and (every
+`checkpoint_every` epochs and at the end) a checkpoint; at the end it writes
+`dcgan.gif` and `generator.keras`. The math lives in `gan_tf.step`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_tf.config import ARCHITECTURE_FIELDS, CONFIG_NAME, Config, read_config
+from gan_tf.data import load_data, make_dataset
+from gan_tf.files import atomic_path, write_text
+from gan_tf.generate import GENERATOR_NAME
+from gan_tf.gif import GIF_NAME, frame_name, make_gif
+from gan_tf.images import save_image_grid
+from gan_tf.models import make_discriminator_model, make_generator_model
+from gan_tf.step import make_train_step
+
+METRICS_NAME = "metrics.csv"
+
+
+class RunDirError(ValueError):
+    """The output folder cannot hold this run; the message says why."""
+
+
+def _architecture(config: Config) -> dict:
+    arch = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
+    if config.activation == "relu":
+        arch.pop("alpha")  # the slope means nothing to ReLU
+    return arch
+
+
+def check_out_dir(config: Config) -> None:
+    """Checks, without writing anything, that the run folder can hold this run.
+
+    Raises:
+        RunDirError: the path is a file, not writable, or holds a run whose
+            architecture differs from this one.
+    """
+    out_dir = Path(config.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunDirError(f"--out-dir {out_dir} is a file, not a folder")
+    existing = next(p for p in (out_dir, *out_dir.absolute().parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RunDirError(f"cannot write to --out-dir {out_dir} ({existing} is not writable)")
+    try:
+        saved = read_config(out_dir)
+    except ValueError as e:
+        raise RunDirError(str(e)) from None
+    if saved is not None and _architecture(saved) != _architecture(config):
+        differences = ", ".join(
+            f"{k}={_architecture(saved).get(k)!r} (this run: {v!r})"
+            for k, v in _architecture(config).items()
+            if _architecture(saved).get(k) != v
+        )
+        raise RunDirError(
+            f"{out_dir} holds a run with a different architecture: {differences}; "
+            "choose another --out-dir"
+        )
+
+
+def prepare_out_dir(config: Config) -> None:
+    """Creates the run folder and saves the run's config in it.
+
+    Raises:
+        RunDirError: the folder cannot be created or written.
+    """
+    out_dir = Path(config.out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_text(out_dir / CONFIG_NAME, config.to_json())
+    except OSError as e:
+        raise RunDirError(f"cannot write to --out-dir {out_dir} ({e.strerror or e})") from None
+
+
+def make_optimizers(config: Config, generator, discriminator):
+    """The tutorial's two Adam optimizers, built so a checkpoint restores their moments.
+
+    (keras-team/keras#19389: an unbuilt optimizer silently drops restored slots.)
+    """
+    generator_optimizer = keras.optimizers.Adam(config.gen_lr, beta_1=config.beta1)
+    discriminator_optimizer = keras.optimizers.Adam(config.disc_lr, beta_1=config.beta1)
+    generator_optimizer.build(generator.trainable_variables)
+    discriminator_optimizer.build(discriminator.trainable_variables)
+    return generator_optimizer, discriminator_optimizer
+
+
+def _seed_states(model) -> list:
+    # Keras keeps each Dropout's RNG state in a variable that tf.train.Checkpoint
+    # does not see through the model; list them so a resumed run draws the
+    # same dropout masks as one that never stopped.
+    return [v.value for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def make_checkpoint(
+    generator, discriminator, generator_optimizer, discriminator_optimizer, rng, epoch
+) -> tf.train.Checkpoint:
+    """Everything a resumed run needs: weights, Adam moments, RNG states, epoch counter."""
+    return tf.train.Checkpoint(
+        generator_optimizer=generator_optimizer,
+        discriminator_optimizer=discriminator_optimizer,
+        generator=generator,
+        discriminator=discriminator,
+        rng=rng,
+        dropout_seeds=_seed_states(discriminator),
+        epoch=epoch,
+    )
+
+
+def progress_noise(config: Config) -> tf.Tensor:
+    """The tutorial's `seed`: fixed noise for the progress grid, a function of config.seed."""
+    rng = np.random.default_rng([config.seed, 16])
+    shape = (config.num_examples_to_generate, config.noise_dim)
+    return tf.constant(rng.standard_normal(shape, dtype=np.float32))
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    """Rows of a run's metrics.csv as dicts of floats (epoch as int); [] if absent."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    rows = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            rows.append({k: int(v) if k == "epoch" else float(v) for k, v in row.items()})
+    return rows
+
+
+def write_metrics(path: str | Path, rows: list[dict]) -> None:
+    """Writes all rows atomically (a few KB: rewriting beats appending to a torn file)."""
+    buffer = io.StringIO()
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()})
+    write_text(path, buffer.getvalue())
+
+
+def save_generator(generator, path: str | Path) -> None:
+    """Saves the generator as a `.keras` file that plain `keras.models.load_model` reads."""
+    with atomic_path(path) as tmp:
+        generator.save(tmp)
+
+
+def _log(verbose: int, message: str) -> None:
+    if verbose:
+        print(message, flush=True)
+
+
+def train(config: Config, verbose: int = 1) -> list[dict]:
+    """Trains (or resumes) a DCGAN run in `config.out_dir`.
+
+    Args:
+        config: the run's settings.
+        verbose: 0 silent, 1 a progress bar per epoch and a summary line.
+
+    Returns:
+        The rows of metrics.csv, one per epoch trained so far (resumed ones included).
+
+    Raises:
+        RunDirError: the output folder cannot hold this run.
+        gan_tf.data.DataError: the data cannot be loaded.
+    """
+    out_dir = Path(config.out_dir)
+    # Check everything before writing anything: a bad flag or data file leaves no trace.
+    check_out_dir(config)
+    images = load_data(config.dataset, config.data).x_train
+    prepare_out_dir(config)
+
+    keras.utils.set_random_seed(config.seed)
+    generator = make_generator_model(config.noise_dim)
+    discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
+    generator_optimizer, discriminator_optimizer = make_optimizers(config, generator, discriminator)
+    rng = tf.random.Generator.from_seed(config.seed)
+    epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    checkpoint = make_checkpoint(
+        generator, discriminator, generator_optimizer, discriminator_optimizer, rng, epoch_counter
+    )
+    manager = tf.train.CheckpointManager(
+        checkpoint, config.checkpoint_dir, max_to_keep=config.max_checkpoints
+    )
+    if manager.latest_checkpoint:
+        try:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            message = str(e).splitlines()[0]
+            raise RunDirError(f"cannot restore {manager.latest_checkpoint}: {message}") from None
+        _log(verbose, f"Resuming from {manager.latest_checkpoint} (epoch {int(epoch_counter)})")
+    start_epoch = int(epoch_counter)
+    history = [row for row in read_metrics(out_dir / METRICS_NAME) if row["epoch"] <= start_epoch]
+
+    seed = progress_noise(config)
+    train_step = make_train_step(
+        generator,
+        discriminator,
+        generator_optimizer,
+        discriminator_optimizer,
+        config.noise_dim,
+        rng,
+    )
+    steps = math.ceil(len(images) / config.batch_size)
+    if config.max_steps_per_epoch:
+        steps = min(steps, config.max_steps_per_epoch)
+
+    # A live bar on a terminal; in a log file, one line per epoch from the summary.
+    progbar_verbose = 1 if verbose and sys.stdout.isatty() else 0
+    for epoch in range(start_epoch + 1, config.epochs + 1):
+        dataset = make_dataset(images, config.batch_size, config.seed, epoch, config.buffer_size)
+        progbar = keras.utils.Progbar(
+            steps, verbose=progbar_verbose, stateful_metrics=["gen_loss", "disc_loss"]
+        )
+        _log(verbose, f"Epoch {epoch}/{config.epochs}")
+        start = last_update = time.perf_counter()
+        totals = None
+        for step, image_batch in enumerate(dataset.take(steps), start=1):
+            losses = train_step(image_batch)
+            totals = losses if totals is None else {k: totals[k] + losses[k] for k in losses}
+            # Reading a loss waits for the device: do it a few times a second, not every step.
+            now = time.perf_counter()
+            if progbar_verbose and (now - last_update > 0.5 or step == steps):
+                progbar.update(step, [(k, float(v)) for k, v in losses.items()])
+                last_update = now
+        seconds = time.perf_counter() - start
+        row = {"epoch": epoch, **{k: float(v) / steps for k, v in totals.items()}}
+        row.update(seconds=seconds, steps=steps)
+        epoch_counter.assign(epoch)
+
+        save_image_grid(generator(seed, training=False).numpy(), out_dir / frame_name(epoch))
+        history.append(row)
+        write_metrics(out_dir / METRICS_NAME, history)
+        if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+            manager.save(checkpoint_number=epoch)
+        _log(
+            verbose,
+            f"Time for epoch {epoch} is {seconds:.1f} sec "
+            f"(gen_loss {row['gen_loss']:.4f}, disc_loss {row['disc_loss']:.4f})",
+        )
+
+    if start_epoch >= config.epochs:
+        _log(verbose, f"{out_dir} already holds {start_epoch} epochs; nothing to train")
+    make_gif(out_dir)
+    save_generator(generator, out_dir / GENERATOR_NAME)
+    _log(verbose, f"Wrote {out_dir / GIF_NAME} and {out_dir / GENERATOR_NAME}")
+    return history

@@ -1,0 +1,57 @@
+"""Shared fixtures: tiny synthetic MNIST-shaped data written the ways users supply it."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REPO = Path(__file__).resolve().parents[1]
+# Real MNIST for the end-to-end test: $GAN_TF_MNIST, or shared/ beside the checkout.
+REAL_MNIST = Path(os.environ.get("GAN_TF_MNIST", REPO.parent / "shared" / "data" / "mnist"))
+# CI sets this so the real-MNIST test fails rather than skips when the data is missing.
+REQUIRE_REAL_MNIST = os.environ.get("GAN_TF_REQUIRE_MNIST") == "1"
+
+
+def make_images(n: int, seed: int = 0) -> np.ndarray:
+    """n uint8 (28, 28) images: a bright blob on black at a random place, digit-like enough."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:28, :28]
+    centres = rng.uniform(8, 20, size=(n, 2))
+    d2 = (yy - centres[:, 0, None, None]) ** 2 + (xx - centres[:, 1, None, None]) ** 2
+    return np.clip(255 * np.exp(-d2 / 18), 0, 255).astype(np.uint8)
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """`array` (uint8) in IDX format: magic 0 0 8 ndim, big-endian dims, data."""
+    header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx_folder(folder: Path, x: np.ndarray, y: np.ndarray, compress: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in (("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", y)):
+        data = idx_bytes(array)
+        if compress:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+        else:
+            (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def images() -> np.ndarray:
+    return make_images(48)
+
+
+@pytest.fixture
+def npz_path(tmp_path, images) -> Path:
+    path = tmp_path / "tiny.npz"
+    labels = np.arange(len(images), dtype=np.uint8) % 10
+    np.savez(path, x_train=images, y_train=labels, x_test=images[:8], y_test=labels[:8])
+    return path

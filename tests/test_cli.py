@@ -1,0 +1,129 @@
+"""The command line as a user meets it: --help, a tiny run, and one-line refusals."""
+
+import gzip
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gan_tf.config import Config
+from gan_tf.train import build_parser
+
+from conftest import REPO, idx_bytes, make_images
+
+
+def run(*args, cwd=REPO):
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_help_documents_every_flag_with_its_default():
+    text = build_parser().format_help()
+    for flag, default in [
+        ("--epochs", Config.epochs),
+        ("--batch-size", Config.batch_size),
+        ("--noise-dim", Config.noise_dim),
+        ("--alpha", Config.alpha),
+        ("--gen-lr", Config.gen_lr),
+        ("--disc-lr", Config.disc_lr),
+        ("--beta1", Config.beta1),
+        ("--seed", Config.seed),
+        ("--checkpoint-every", Config.checkpoint_every),
+        ("--out-dir", Config.out_dir),
+    ]:
+        assert flag in text
+        assert f"(default: {default})" in " ".join(text.split())
+    for flag in ("--activation", "--dataset", "--data", "--max-steps-per-epoch", "--resume"):
+        assert flag in text
+    assert "{relu,leaky_relu}" in text
+
+
+def test_help_subprocess():
+    result = run("gan_tf.train", "--help")
+    assert result.returncode == 0
+    assert "usage: python -m gan_tf.train" in result.stdout
+
+
+def test_tiny_cli_run_then_resume_then_generate(tmp_path, npz_path):
+    out = tmp_path / "run"
+    args = ["--data", str(npz_path), "--out-dir", str(out), "--batch-size", "16"]
+    first = run("gan_tf.train", *args, "--epochs", "1", "--max-steps-per-epoch", "2")
+    assert first.returncode == 0, first.stderr
+    assert "Time for epoch 1" in first.stdout
+    # Flags left out come from the run's config.json; only --epochs changes.
+    second = run("gan_tf.train", "--out-dir", str(out), "--epochs", "2")
+    assert second.returncode == 0, second.stderr
+    assert "Resuming from" in second.stdout and "(epoch 1)" in second.stdout
+    assert "Epoch 1/" not in second.stdout
+    assert sorted(p.name for p in out.glob("image_at_epoch_*.png")) == [
+        "image_at_epoch_0001.png",
+        "image_at_epoch_0002.png",
+    ]
+    grid = tmp_path / "grid.png"
+    sampled = run("gan_tf.generate", str(out), "--n", "9", "--out", str(grid))
+    assert sampled.returncode == 0, sampled.stderr
+    import imageio.v3 as iio
+
+    assert iio.imread(grid).shape == (4 * (3 * 30 + 2),) * 2  # 3x3 grid, 2px gaps, 4x scale
+    (out / "dcgan.gif").unlink()
+    remade = run("gan_tf.gif", str(out))
+    assert remade.returncode == 0 and (out / "dcgan.gif").is_file()
+
+
+def _truncated_gz(tmp_path):
+    folder = tmp_path / "trunc"
+    folder.mkdir()
+    data = gzip.compress(idx_bytes(make_images(40)))
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(data[: len(data) // 2])
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--alpha", "-1"], "alpha must be a number in [0, 1], got -1.0"),
+        (["--activation", "tanh"], "invalid choice: 'tanh'"),
+        (["--epochs", "0"], "epochs must be a positive integer"),
+        (["--batch-size", "many"], "invalid int value: 'many'"),
+        (["--gen-lr", "nan"], "gen_lr must be a number in (0, 1]"),
+        (["--data", "/nonexistent"], "/nonexistent: no such file or folder"),
+        ("truncated", "corrupt or truncated gzip"),
+        (["--resume"], "--resume: no checkpoint in"),
+    ],
+)
+def test_bad_input_one_line_exit_2(tmp_path, args, expected):
+    out = tmp_path / "out"
+    if args == "truncated":
+        args = ["--data", str(_truncated_gz(tmp_path))]
+    result = run("gan_tf.train", *args, "--out-dir", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and expected in errors[0], result.stderr
+    assert not out.exists()  # refused before anything was written
+
+
+def test_out_dir_that_is_a_file(tmp_path, npz_path):
+    target = tmp_path / "file"
+    target.write_text("precious")
+    result = run("gan_tf.train", "--data", str(npz_path), "--out-dir", str(target))
+    assert result.returncode == 2
+    assert "is a file, not a folder" in result.stderr
+    assert target.read_text() == "precious"
+
+
+def test_generate_refuses_missing_model(tmp_path):
+    result = run("gan_tf.generate", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stray_arrays_are_not_images(tmp_path):
+    # A user points --data at some other .npz: refused with the keys it has.
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.ones(3))
+    result = run("gan_tf.train", "--data", str(path), "--out-dir", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "no 'x_train' array (found: weights)" in result.stderr
