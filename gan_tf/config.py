@@ -47,6 +47,15 @@ class Config:
     buffer_size: int = 60000
     num_examples_to_generate: int = 16
     max_checkpoints: int = 3
+    # Use a seeded subset of this many training images (for quick studies).
+    train_limit: int | None = None
+    # Real and generated images in the fixed batch the diagnostics probe D with.
+    probe_size: int = 256
+    # Every N epochs (and after the last), score N=eval_n samples: FD, score, coverage.
+    eval_every: int | None = None
+    eval_n: int = 2000
+    # Where the evaluation classifier is cached (default: ~/.cache/gan_tf).
+    cache_dir: str | None = None
 
     def __post_init__(self):
         validate(self)
@@ -121,6 +130,12 @@ def validate(config: Config) -> None:
     _positive_int(config, "num_examples_to_generate")
     _positive_int(config, "max_checkpoints")
     _positive_int(config, "max_steps_per_epoch", allow_none=True)
+    _positive_int(config, "train_limit", allow_none=True)
+    _positive_int(config, "eval_every", allow_none=True)
+    _positive_int(config, "probe_size")
+    _positive_int(config, "eval_n")
+    if config.eval_n < 10:
+        raise ValueError(f"eval_n must be at least 10, got {config.eval_n}")
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
     _in_range(config, "alpha", "[0, 1]")

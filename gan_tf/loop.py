@@ -17,12 +17,15 @@ import sys
 import time
 from pathlib import Path
 
+import imageio.v3 as iio
 import keras
 import numpy as np
 import tensorflow as tf
 
 from gan_tf.config import ARCHITECTURE_FIELDS, CONFIG_NAME, Config, read_config
 from gan_tf.data import load_data, make_dataset
+from gan_tf.diagnostics import make_diagnose, probe_batch
+from gan_tf.evaluate import METRIC_NAMES
 from gan_tf.files import atomic_path, write_text
 from gan_tf.generate import GENERATOR_NAME
 from gan_tf.gif import GIF_NAME, frame_name, make_gif
@@ -136,7 +139,8 @@ def read_metrics(path: str | Path) -> list[dict]:
     rows = []
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            rows.append({k: int(v) if k == "epoch" else float(v) for k, v in row.items()})
+            # Columns measured only some epochs (fd, score, ...) are empty elsewhere: NaN.
+            rows.append({k: int(v) if k == "epoch" else float(v or "nan") for k, v in row.items()})
     return rows
 
 
@@ -144,7 +148,7 @@ def write_metrics(path: str | Path, rows: list[dict]) -> None:
     """Writes all rows atomically (a few KB: rewriting beats appending to a torn file)."""
     buffer = io.StringIO()
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer = csv.DictWriter(buffer, fieldnames=fields, restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()})
@@ -155,6 +159,66 @@ def save_generator(generator, path: str | Path) -> None:
     """Saves the generator as a `.keras` file that plain `keras.models.load_model` reads."""
     with atomic_path(path) as tmp:
         generator.save(tmp)
+
+
+def training_images(data, config: Config) -> np.ndarray:
+    """The training images, or a seeded subset of `config.train_limit` of them."""
+    images = data.x_train
+    if config.train_limit and config.train_limit < len(images):
+        rng = np.random.default_rng([config.seed, 11])
+        images = images[np.sort(rng.choice(len(images), config.train_limit, replace=False))]
+    return images
+
+
+def make_evaluator(data, config: Config, verbose: int):
+    """The sample-quality evaluator for `--eval-every` (trains the classifier once, cached)."""
+    from gan_tf.evaluate import Evaluator, load_or_train_classifier
+
+    classifier, _ = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
+    return Evaluator(classifier, data, n=config.eval_n, seed=config.seed)
+
+
+class EpochMonitor:
+    """Everything measured and drawn between epochs, in the spirit of keras-io's GANMonitor.
+
+    Per epoch: the progress grid from the fixed noise (`seed`, as the
+    tutorial), the dying-ReLU diagnostics on a fixed probe batch, every
+    `eval_every` epochs FD/score/coverage/precision/recall, and TensorBoard
+    scalars, pre-activation histograms and the grid under RUN_DIR/tensorboard.
+    """
+
+    def __init__(self, config: Config, generator, discriminator, images, evaluator=None):
+        self.config = config
+        self.out_dir = Path(config.out_dir)
+        self.generator = generator
+        self.evaluator = evaluator
+        self.seed = progress_noise(config)
+        self.probe = probe_batch(images, config.probe_size, config.noise_dim, config.seed)
+        self.diagnose = make_diagnose(generator, discriminator)
+        self.writer = tf.summary.create_file_writer(str(self.out_dir / "tensorboard"))
+
+    def on_epoch_end(self, epoch: int, row: dict) -> dict:
+        """Adds the epoch's measurements to `row`, writes the grid and TensorBoard; returns row."""
+        config = self.config
+        predictions = self.generator(self.seed, training=False).numpy()
+        grid = save_image_grid(predictions, self.out_dir / frame_name(epoch))
+        scalars, pre_activations = self.diagnose(*self.probe)
+        row.update({k: float(v) for k, v in scalars.items()})
+        if self.evaluator and (epoch % config.eval_every == 0 or epoch == config.epochs):
+            scores = self.evaluator.score_generator(self.generator, seed=config.seed)
+            row.update({k: float(scores[k]) for k in METRIC_NAMES})
+        with self.writer.as_default(step=epoch):
+            for name, value in row.items():
+                if name != "epoch":
+                    tf.summary.scalar(name, value)
+            for name, pre in pre_activations.items():
+                tf.summary.histogram(f"pre_activation/{name}", pre)
+            tf.summary.image("progress", iio.imread(grid)[None, ..., None])
+        self.writer.flush()
+        return row
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def _log(verbose: int, message: str) -> None:
@@ -179,7 +243,9 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
     out_dir = Path(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
     check_out_dir(config)
-    images = load_data(config.dataset, config.data).x_train
+    data = load_data(config.dataset, config.data)
+    images = training_images(data, config)
+    evaluator = make_evaluator(data, config, verbose) if config.eval_every else None
     prepare_out_dir(config)
 
     keras.utils.set_random_seed(config.seed)
@@ -204,7 +270,7 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
     start_epoch = int(epoch_counter)
     history = [row for row in read_metrics(out_dir / METRICS_NAME) if row["epoch"] <= start_epoch]
 
-    seed = progress_noise(config)
+    monitor = EpochMonitor(config, generator, discriminator, images, evaluator)
     train_step = make_train_step(
         generator,
         discriminator,
@@ -240,8 +306,7 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
         row.update(seconds=seconds, steps=steps)
         epoch_counter.assign(epoch)
 
-        save_image_grid(generator(seed, training=False).numpy(), out_dir / frame_name(epoch))
-        history.append(row)
+        history.append(monitor.on_epoch_end(epoch, row))
         write_metrics(out_dir / METRICS_NAME, history)
         if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
             manager.save(checkpoint_number=epoch)
@@ -253,6 +318,7 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
 
     if start_epoch >= config.epochs:
         _log(verbose, f"{out_dir} already holds {start_epoch} epochs; nothing to train")
+    monitor.close()
     make_gif(out_dir)
     save_generator(generator, out_dir / GENERATOR_NAME)
     _log(verbose, f"Wrote {out_dir / GIF_NAME} and {out_dir / GENERATOR_NAME}")

@@ -11,6 +11,7 @@ Models") so numbers can be compared with published ones.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import scipy.linalg
@@ -74,7 +75,11 @@ def _trace_sqrt_product(sigma_a: np.ndarray, sigma_b: np.ndarray) -> float:
     """Tr((sigma_a sigma_b)^{1/2}) via scipy's sqrtm, retrying with a jitter if it fails."""
     for eps in (0.0, _SQRTM_EPS):
         offset = eps * np.eye(sigma_a.shape[0])
-        covmean = scipy.linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
+        with warnings.catch_warnings():
+            # Singular covariances (dead features of a poor generator) are expected; the
+            # result is checked below and retried with a jitter, so the warning adds nothing.
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            covmean = scipy.linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
         if not np.all(np.isfinite(covmean)):
             continue
         diag = np.diagonal(covmean)

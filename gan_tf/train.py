@@ -18,29 +18,47 @@ import sys
 from gan_tf.cli import ArgumentParser, quiet_tensorflow
 from gan_tf.config import ACTIVATIONS, DATASETS, Config, read_config
 
-# Each flag's help; the default is appended from Config, so it is written once.
-_HELP = {
-    "epochs": "passes over the training set",
-    "batch_size": "images per training step (the last step of an epoch may have fewer)",
-    "noise_dim": "length of the generator's input noise vector",
-    "activation": "the discriminator's hidden activation",
-    "alpha": "LeakyReLU's negative slope (tutorial: Keras' 0.3; DCGAN paper: 0.2); "
-    "ignored for relu",
-    "dropout": "dropout rate after each of the discriminator's activations",
-    "gen_lr": "generator's Adam learning rate",
-    "disc_lr": "discriminator's Adam learning rate",
-    "beta1": "Adam's beta_1 for both optimizers (DCGAN paper: 0.5)",
-    "seed": "seeds weights, data order, noise and the fixed 16-sample progress grid",
-    "dataset": "dataset to download with Keras when --data is not given",
-    "data": "local data instead of a download: a Keras-format .npz, or a folder of "
-    "IDX files (.gz or raw), e.g. ../shared/data/mnist",
-    "out_dir": "run folder for images, GIF, metrics, config, checkpoints and the generator",
-    "checkpoint_every": "save a checkpoint every N epochs (and always after the last)",
-    "max_steps_per_epoch": "stop each epoch after N steps, for short runs",
-    "buffer_size": "shuffle buffer, in images",
-    "max_checkpoints": "checkpoints to keep",
+# Each flag's group and help; the default is appended from Config, so it is written once.
+_FLAGS = {
+    "model": {
+        "activation": "the discriminator's hidden activation",
+        "alpha": "LeakyReLU's negative slope (tutorial: Keras' 0.3; DCGAN paper: 0.2); "
+        "ignored for relu",
+        "dropout": "dropout rate after each of the discriminator's activations",
+        "noise_dim": "length of the generator's input noise vector",
+    },
+    "training": {
+        "epochs": "passes over the training set",
+        "batch_size": "images per training step (an epoch's last step may have fewer)",
+        "gen_lr": "generator's Adam learning rate",
+        "disc_lr": "discriminator's Adam learning rate",
+        "beta1": "Adam's beta_1 for both optimizers (DCGAN paper: 0.5)",
+        "seed": "seeds weights, data order, noise and the fixed 16-sample progress grid",
+        "max_steps_per_epoch": "end each epoch after N steps, for short runs",
+    },
+    "measurement": {
+        "probe_size": "real and generated images in the fixed batch that the per-epoch "
+        "dying-ReLU diagnostics probe the discriminator with",
+        "eval_every": "every N epochs (and after the last) score eval_n samples: FD, "
+        "classifier score, coverage, precision/recall (trains a small classifier once)",
+        "eval_n": "samples per evaluation during training (FD depends on it)",
+        "cache_dir": "where the evaluation classifier is cached (none: ~/.cache/gan_tf)",
+    },
+    "data": {
+        "dataset": "dataset Keras downloads (and caches) when --data is not given",
+        "data": "local data instead of a download: a Keras-format .npz, or a folder of "
+        "IDX files (.gz or raw), e.g. ../shared/data/mnist",
+        "buffer_size": "shuffle buffer, in images",
+        "train_limit": "train on a seeded subset of N images (none: all)",
+    },
+    "output": {
+        "out_dir": "run folder: progress images, GIF, metrics, config, checkpoints, generator",
+        "checkpoint_every": "save a checkpoint every N epochs (and always after the last)",
+        "max_checkpoints": "checkpoints to keep",
+    },
 }
 _CHOICES = {"activation": ACTIVATIONS, "dataset": DATASETS}
+_METAVARS = {"int": "N", "float": "X", "str": "PATH"}
 
 
 def _flag(name: str) -> str:
@@ -48,34 +66,36 @@ def _flag(name: str) -> str:
 
 
 def build_parser() -> ArgumentParser:
-    """The CLI: one flag per `Config` field (but the progress-grid size), defaults from Config."""
+    """The CLI: a flag per `Config` field (but the grid size), defaults read from Config."""
     parser = ArgumentParser(
         prog="python -m gan_tf.train",
         description=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     defaults = Config()
-    for field in dataclasses.fields(Config):
-        if field.name not in _HELP:
-            continue
-        default = getattr(defaults, field.name)
-        # field.type is a string such as "int" or "int | None" (PEP 563).
-        kind = {"int": int, "float": float}.get(field.type.split(" ")[0], str)
-        parser.add_argument(
-            _flag(field.name),
-            dest=field.name,
-            type=kind,
-            choices=_CHOICES.get(field.name),
-            default=argparse.SUPPRESS,
-            metavar=None if field.name in _CHOICES else field.name.upper(),
-            help=f"{_HELP[field.name]} (default: {'none' if default is None else default})",
-        )
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="require a checkpoint in --out-dir to resume from (default: resume if one exists)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
+    fields = {field.name: field for field in dataclasses.fields(Config)}
+    for title, flags in _FLAGS.items():
+        group = parser.add_argument_group(title)
+        for name, help_text in flags.items():
+            default = getattr(defaults, name)
+            # field.type is a string such as "int" or "int | None" (PEP 563).
+            type_name = fields[name].type.split(" ")[0]
+            group.add_argument(
+                _flag(name),
+                dest=name,
+                type={"int": int, "float": float}.get(type_name, str),
+                choices=_CHOICES.get(name),
+                default=argparse.SUPPRESS,
+                metavar=None if name in _CHOICES else _METAVARS[type_name],
+                help=f"{help_text} (default: {'none' if default is None else default})",
+            )
+        if title == "output":
+            group.add_argument(
+                "--resume",
+                action="store_true",
+                help="fail unless --out-dir holds a checkpoint (default: resume if one exists)",
+            )
+            group.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
     return parser
 
 

@@ -1,0 +1,112 @@
+"""The evaluation classifier and Evaluator on synthetic labelled data."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from gan_tf.data import Data
+from gan_tf.evaluate import (
+    EvaluationError,
+    Evaluator,
+    evaluate,
+    format_table,
+    load_or_train_classifier,
+    scale,
+)
+
+# Ten classes: a blob at one of ten fixed places.
+CENTRES = [(7 + 4 * (c % 4), 7 + 5 * (c // 4)) for c in range(10)]
+
+
+def labelled(n, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    yy, xx = np.mgrid[:28, :28]
+    centres = np.array(CENTRES, float)[labels] + rng.normal(0, 0.7, (n, 2))
+    d2 = (yy - centres[:, 0, None, None]) ** 2 + (xx - centres[:, 1, None, None]) ** 2
+    return np.clip(255 * np.exp(-d2 / 6), 0, 255).astype(np.uint8), labels
+
+
+@pytest.fixture(scope="module")
+def data():
+    x_train, y_train = labelled(1200, 0)
+    x_test, y_test = labelled(300, 1)
+    return Data(x_train, y_train, x_test, y_test)
+
+
+@pytest.fixture(scope="module")
+def classifier(data, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    model, info = load_or_train_classifier(data, cache, epochs=2, verbose=0)
+    return model, info, cache
+
+
+def test_classifier_learns_and_is_cached(data, classifier):
+    model, info, cache = classifier
+    assert info["test_accuracy"] > 0.9
+    cached = list(cache.glob("classifier-*.keras"))
+    assert len(cached) == 1 and cached[0].with_suffix(".json").is_file()
+    again, info_again = load_or_train_classifier(data, cache, epochs=2, verbose=0)
+    assert info_again == info  # read from the cache, not retrained
+    np.testing.assert_allclose(
+        again.predict(scale(data.x_test[:5]), verbose=0),
+        model.predict(scale(data.x_test[:5]), verbose=0),
+        rtol=1e-5,
+    )
+
+
+def test_other_data_gets_another_classifier(data, classifier):
+    _, info, _ = classifier
+    other = Data(data.x_train[:-1], data.y_train[:-1], data.x_test, data.y_test)
+    from gan_tf.evaluate import fingerprint
+
+    assert fingerprint(other, 2) != info["fingerprint"]
+
+
+def test_unlabelled_data_is_refused(data, tmp_path):
+    with pytest.raises(EvaluationError, match="no y_train"):
+        load_or_train_classifier(Data(data.x_train, None, None, None), tmp_path)
+
+
+def test_corruption_moves_fd_and_score_the_right_way(data, classifier):
+    evaluator = Evaluator(classifier[0], data, n=300, seed=0)
+    reference = evaluator.reference()
+    real = scale(data.x_test)
+    rng = np.random.default_rng(0)
+    fds, scores = [], []
+    for sigma in (0.0, 0.5, 1.0, 2.0):
+        noisy = np.clip(real + rng.normal(0, sigma, real.shape).astype(np.float32), -1, 1)
+        figures = evaluator.score(noisy)
+        fds.append(figures["fd"])
+        scores.append(figures["score"])
+    assert fds[0] < 1e-6 + 0.05 * max(fds)  # the test set against itself
+    assert all(a < b for a, b in itertools.pairwise(fds)), fds
+    assert scores[0] > scores[-1], scores
+    assert reference["covered"] == 10 and reference["fd"] < fds[1]
+
+
+def test_constant_images_cover_one_class(data, classifier):
+    evaluator = Evaluator(classifier[0], data, n=300, seed=0)
+    same = np.repeat(scale(data.x_test[:1]), 300, axis=0)
+    figures = evaluator.score(same)
+    assert figures["covered"] == 1
+    assert figures["score"] == pytest.approx(1.0, abs=1e-6)
+    assert figures["mode_kl"] > 1.5  # about log 10 for a uniform reference
+
+
+def test_evaluate_run_writes_json(tmp_path, data, classifier):
+    from gan_tf.models import make_generator_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    make_generator_model(8).save(run / "generator.keras")
+    npz = tmp_path / "data.npz"
+    np.savez(npz, **data._asdict())
+    result = evaluate(run, n=50, data=npz, cache_dir=classifier[2], verbose=0)
+    saved = json.loads((run / "evaluation.json").read_text())
+    assert saved["n"] == 50 and set(saved) == {"n", "generator", "reference", "classifier"}
+    for key in ("fd", "score", "covered", "mode_kl", "precision", "recall"):
+        assert key in saved["generator"] and key in saved["reference"]
+    assert "FD (lower is better)" in format_table(result)
