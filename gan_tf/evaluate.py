@@ -153,15 +153,20 @@ class Evaluator:
         data: the labelled data it was trained on.
         n: images per set (capped at the test split's size).
         seed: picks the real samples.
+        info: the classifier's info from `load_or_train_classifier`, kept in reports.
     """
 
-    def __init__(self, classifier, data: Data, n: int = 10000, seed: int = 0):
+    def __init__(
+        self, classifier, data: Data, n: int = 10000, seed: int = 0, info: dict | None = None
+    ):
         import keras
 
         _require_labels(data)
         self.n = min(n, len(data.x_test))
+        self.info = {k: v for k, v in (info or {}).items() if k != "path"}
+        self._reference = None
         self._model = keras.Model(
-            classifier.inputs, [classifier.get_layer("features").output, classifier.output]
+            classifier.input, [classifier.get_layer("features").output, classifier.output]
         )
         self._data = data
         rng = np.random.default_rng([seed, 5])
@@ -204,7 +209,27 @@ class Evaluator:
 
     def reference(self) -> dict:
         """The same figures for N real training images: what a perfect generator would get."""
-        return self.score(scale(self._data.x_train[self._train_sample]))
+        if self._reference is None:
+            self._reference = self.score(scale(self._data.x_train[self._train_sample]))
+        return self._reference
+
+    def report(self, generator, seed: int = 0) -> dict:
+        """{"n", "generator": figures, "reference": real-data figures, "classifier": info}."""
+        return {
+            "n": self.n,
+            "generator": self.score_generator(generator, seed=seed),
+            "reference": self.reference(),
+            "classifier": self.info,
+        }
+
+
+def write_evaluation(run_dir: str | Path, result: dict) -> Path:
+    """Saves `Evaluator.report` output as RUN_DIR/evaluation.json (atomically)."""
+    from gan_tf.files import write_text
+
+    path = Path(run_dir) / EVALUATION_NAME
+    write_text(path, json.dumps(result, indent=2) + "\n")
+    return path
 
 
 def evaluate(
@@ -229,7 +254,6 @@ def evaluate(
     Returns:
         {"n", "generator": {...}, "reference": {...}, "classifier": {...}}.
     """
-    from gan_tf.files import write_text
     from gan_tf.generate import load_generator
 
     target = Path(target)
@@ -240,16 +264,8 @@ def evaluate(
     generator = load_generator(target)
     real = load_data(dataset or "mnist", data)
     classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
-    evaluator = Evaluator(classifier, real, n=n, seed=seed)
-    result = {
-        "n": evaluator.n,
-        "generator": evaluator.score_generator(generator, seed=seed),
-        "reference": evaluator.reference(),
-        "classifier": {k: info[k] for k in ("test_accuracy", "fingerprint")},
-    }
-    out = (run_dir or target.parent) / EVALUATION_NAME
-    write_text(out, json.dumps(result, indent=2) + "\n")
-    result["path"] = str(out)
+    result = Evaluator(classifier, real, n=n, seed=seed, info=info).report(generator, seed=seed)
+    result["path"] = str(write_evaluation(run_dir or target.parent, result))
     return result
 
 

@@ -174,8 +174,8 @@ def make_evaluator(data, config: Config, verbose: int):
     """The sample-quality evaluator for `--eval-every` (trains the classifier once, cached)."""
     from gan_tf.evaluate import Evaluator, load_or_train_classifier
 
-    classifier, _ = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
-    return Evaluator(classifier, data, n=config.eval_n, seed=config.seed)
+    classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
+    return Evaluator(classifier, data, n=config.eval_n, seed=config.seed, info=info)
 
 
 class EpochMonitor:

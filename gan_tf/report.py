@@ -6,7 +6,10 @@ in as a `RunResult`; `write_report` turns a list of them into `report.md`,
 five PNG plots and `progress.gif` in one folder.
 
 numpy, matplotlib, imageio and the package's image helpers only: no TensorFlow,
-so a report can be rebuilt from run folders on any machine.
+so a report can be rebuilt from run folders on any machine. Figures are built as
+`matplotlib.figure.Figure` drawn by the Agg canvas, not through pyplot: they never
+enter pyplot's list of open figures (nothing is left to close) and the caller's
+backend, a notebook's inline one say, is left alone.
 """
 
 from __future__ import annotations
@@ -142,14 +145,12 @@ def _groups(runs: Sequence[RunResult]) -> dict[tuple[str, float], list[RunResult
     groups = {}
     for lr in lrs:
         for variant in variants:
-            group = sorted((r for r in runs if r.variant == variant and r.lr == lr), key=_seed)
+            group = sorted(
+                (r for r in runs if r.variant == variant and r.lr == lr), key=lambda r: r.seed
+            )
             if group:
                 groups[variant, lr] = group
     return groups
-
-
-def _seed(run: RunResult) -> int:
-    return run.seed
 
 
 def summarize(runs: Sequence[RunResult]) -> list[dict]:
@@ -284,42 +285,47 @@ def _is_leaky(variant: str) -> bool:
 
 def _pair_sentence(a: dict, b: dict, metric: str, render: Callable[[float], str]) -> str:
     """Whether two rows differ on `metric` by more than their spread, in one sentence."""
-    names = f"{a['variant']} and {b['variant']}"
     verdict = separation(a, b, metric)
     if verdict == "missing":
-        return f"{names} cannot be compared: one of them has no value."
-    diff = render(abs(a[f"{metric}_mean"] - b[f"{metric}_mean"]))
+        return f"{a['variant']} and {b['variant']} cannot be compared: one has no value."
+    gap = a[f"{metric}_mean"] - b[f"{metric}_mean"]
+    side = "lower" if gap < 0 else "higher"
+    diff = f"{a['variant']} is {side} than {b['variant']} by {render(abs(gap))}"
     if verdict == "no spread":
         n = min(a[f"{metric}_n"], b[f"{metric}_n"])
-        return (
-            f"{names} differ by {diff}, but with {n} seed {NO_SPREAD}, "
-            "so no separation can be claimed."
-        )
+        return f"{diff}, but with {n} seed {NO_SPREAD}, so no separation can be claimed."
     spread = render(a[f"{metric}_std"] + b[f"{metric}_std"])
     if verdict == "separated":
-        return f"{names} differ by {diff}, more than their summed spread ({spread}): {SEPARATED}."
-    return f"{names} differ by {diff}, within their summed spread ({spread}): they {NOT_SEPARATED}."
+        return f"{diff}, more than their summed spread ({spread}): {SEPARATED}."
+    return f"{diff}, within their summed spread ({spread}): they {NOT_SEPARATED}."
 
 
 def _versus_leaky(relu: dict, leaky: Sequence[dict], metric: str) -> str:
     """relu against every leaky variant on `metric`, by SEPARATION_RULE, in one sentence."""
     verdicts = {row["variant"]: separation(relu, row, metric) for row in leaky}
-    verdicts = {v: s for v, s in verdicts.items() if s != "missing"}
-    if not verdicts:
-        return "No leaky variant has a value to compare with."
-    if "no spread" in verdicts.values():
-        return f"With fewer than 2 seeds {NO_SPREAD}, so no separation can be claimed."
     apart = [v for v, s in verdicts.items() if s == "separated"]
     close = [v for v, s in verdicts.items() if s == "not separated"]
-    if not close:
-        which = "the leaky variant" if len(apart) == 1 else f"all {len(apart)} leaky variants"
-        return f"By the rule, relu is {SEPARATED} from {which}."
-    if not apart:
-        return f"By the rule, relu {NOT_SEPARATED} from any leaky variant."
-    return (
-        f"By the rule, relu is {SEPARATED} from {', '.join(apart)}; "
-        f"it {NOT_SEPARATED} from {', '.join(close)}."
-    )
+    lone = [v for v, s in verdicts.items() if s == "no spread"]
+    if not (apart or close or lone):
+        return "No leaky variant has a value to compare with."
+    if relu[f"{metric}_n"] < 2:
+        return f"relu has fewer than 2 seeds, so {NO_SPREAD} and no separation can be claimed."
+    clauses = []
+    if apart:
+        which = ", ".join(apart)
+        if not (close or lone):
+            which = "the leaky variant" if len(apart) == 1 else f"all {len(apart)} leaky variants"
+        clauses.append(f"relu is {SEPARATED} from {which}")
+    if close:
+        which = ", ".join(close)
+        if not (apart or lone):
+            which = "any leaky variant"
+        clauses.append(f"relu {NOT_SEPARATED} from {which}")
+    if lone:
+        clauses.append(
+            f"for {', '.join(lone)} (fewer than 2 seeds) {NO_SPREAD}, so no separation is claimed"
+        )
+    return "By the rule, " + "; ".join(clauses) + "."
 
 
 def _range(rows: Sequence[dict], key: str, render: Callable[[float], str]) -> str:
@@ -474,8 +480,6 @@ def _read_frame(path: Path) -> np.ndarray | None:
 
 def _text_image(text: str, width: int, height: int, size: float = 9, rotation=0) -> np.ndarray:
     """`text` centred on white, as a (height, width) uint8 array."""
-    # Figure() rather than pyplot: it never enters pyplot's list of open figures, so
-    # there is nothing left to close, and the caller's backend (a notebook's) is untouched.
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     canvas = FigureCanvasAgg(fig)
     fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=size, rotation=rotation)
@@ -686,12 +690,12 @@ def _plot_samples(groups, variants, lrs, path: Path) -> list[str]:
                 epoch = max(frames)
                 image = _read_frame(frames[epoch])
                 caption += f", epoch {epoch}, seed {run.seed}"
-            if image is None:
-                ax.text(0.5, 0.5, "no frame", ha="center", va="center", transform=ax.transAxes)
-                if (variant, lr) in groups:
-                    notes.append(f"{variant}, {_lr(lr)}: no readable final sample grid.")
-            else:
+            if image is not None:
                 ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            else:
+                ax.text(0.5, 0.5, "no frame", ha="center", va="center", transform=ax.transAxes)
+            if image is None and (variant, lr) in chosen:  # no frames at all: the GIF's note
+                notes.append(f"{variant}, {_lr(lr)}: its last progress image is unreadable.")
             ax.set_title(caption, fontsize=8)
     fig.suptitle("Final samples (fixed noise), first seed with images")
     _save(fig, path)

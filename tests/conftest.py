@@ -27,6 +27,29 @@ def make_images(n: int, seed: int = 0) -> np.ndarray:
     return np.clip(255 * np.exp(-d2 / 18), 0, 255).astype(np.uint8)
 
 
+# Ten classes for the evaluation classifier: a blob at one of ten fixed places.
+CENTRES = [(7 + 4 * (c % 4), 7 + 5 * (c // 4)) for c in range(10)]
+
+
+def labelled(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n uint8 images of ten easily told classes, and their labels."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    yy, xx = np.mgrid[:28, :28]
+    centres = np.array(CENTRES, float)[labels] + rng.normal(0, 0.7, (n, 2))
+    d2 = (yy - centres[:, 0, None, None]) ** 2 + (xx - centres[:, 1, None, None]) ** 2
+    return np.clip(255 * np.exp(-d2 / 6), 0, 255).astype(np.uint8), labels
+
+
+def labelled_data():
+    """A tiny labelled dataset with train and test splits."""
+    from gan_tf.data import Data
+
+    x_train, y_train = labelled(1200, 0)
+    x_test, y_test = labelled(300, 1)
+    return Data(x_train, y_train, x_test, y_test)
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """`array` (uint8) in IDX format: magic 0 0 8 ndim, big-endian dims, data."""
     header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, ">u4").tobytes()

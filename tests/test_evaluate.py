@@ -16,24 +16,12 @@ from gan_tf.evaluate import (
     scale,
 )
 
-# Ten classes: a blob at one of ten fixed places.
-CENTRES = [(7 + 4 * (c % 4), 7 + 5 * (c // 4)) for c in range(10)]
-
-
-def labelled(n, seed):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n).astype(np.uint8)
-    yy, xx = np.mgrid[:28, :28]
-    centres = np.array(CENTRES, float)[labels] + rng.normal(0, 0.7, (n, 2))
-    d2 = (yy - centres[:, 0, None, None]) ** 2 + (xx - centres[:, 1, None, None]) ** 2
-    return np.clip(255 * np.exp(-d2 / 6), 0, 255).astype(np.uint8), labels
+from conftest import labelled_data
 
 
 @pytest.fixture(scope="module")
 def data():
-    x_train, y_train = labelled(1200, 0)
-    x_test, y_test = labelled(300, 1)
-    return Data(x_train, y_train, x_test, y_test)
+    return labelled_data()
 
 
 @pytest.fixture(scope="module")

@@ -239,6 +239,14 @@ def test_report_says_what_is_missing(study):
     assert "relu, lr=0.001 (seed 0): no progress image for epoch(s) 6, 7, 8, 9, 10" in missing
 
 
+def test_reading_of_the_study_keeps_single_seed_variants_apart(study):
+    text = study[0].read_text()
+    dead = next(line for line in text.splitlines() if line.startswith("- lr=0.0001, dead"))
+    # relu (40% dead) against leaky (1-4%, std 0): separated, except alpha=0.1, one seed left.
+    assert f"relu is {SEPARATED} from {VARIANTS[1]}, {VARIANTS[3]}, {VARIANTS[4]}" in dead
+    assert f"for {VARIANTS[2]} (fewer than 2 seeds) {NO_SPREAD}" in dead
+
+
 def test_plots_are_small_readable_pngs(study):
     report, _ = study
     for name in PLOT_NAMES:
