@@ -10,6 +10,7 @@ batches as one that never stopped.
 from __future__ import annotations
 
 import gzip
+import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import NamedTuple
 import numpy as np
 
 IMAGE_SHAPE = (28, 28)
+# Where to look when no --data is given, before downloading (offline machines, CI).
+DATA_ENV = "GAN_TF_DATA"
 
 # The IDX files' standard names (yann.lecun.com and the Fashion-MNIST repo
 # use the same ones); some mirrors write a dot before "idx".
@@ -50,6 +53,7 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
         dataset: "mnist" or "fashion_mnist"; used when `data` is None.
         data: a Keras-format `.npz` (x_train, y_train, x_test, y_test), a folder
             of IDX files (`.gz` or raw, standard names), or one IDX image file.
+            None: $GAN_TF_DATA if set (for offline machines), else a download.
 
     Returns:
         A `Data` of uint8 arrays.
@@ -57,6 +61,8 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
     Raises:
         DataError: with a one-line message naming the file and the problem.
     """
+    if data is None:
+        data = os.environ.get(DATA_ENV) or None
     if data is None:
         return _download(dataset)
     path = Path(data)

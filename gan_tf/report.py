@@ -709,7 +709,8 @@ def _reference(runs: Sequence[RunResult]) -> list[str]:
     refs = [run.final["reference"] for run in runs if run.final and run.final.get("reference")]
     if not refs:
         return ["No run has a final evaluation, so there are no real-data reference figures."]
-    mean = {key: _mean_std([_float(ref.get(key)) for ref in refs])[0] for key in refs[0]}
+    keys = ("fd", "score", "covered", "mode_kl", "precision", "recall")
+    mean = {key: _mean_std([_float(ref.get(key)) for ref in refs])[0] for key in keys}
     sizes = [_float(run.final.get("n")) for run in runs if run.final]
     sizes = [n for n in sizes if math.isfinite(n)]
     size = f" (n = {_fmt(max(sizes), 0)} images)" if sizes else ""

@@ -147,3 +147,11 @@ def test_order_depends_on_seed_and_epoch_only():
     np.testing.assert_array_equal(order(0, 1), order(0, 1))
     assert not np.array_equal(order(0, 1), order(0, 2))
     assert not np.array_equal(order(0, 1), order(1, 1))
+
+
+def test_data_env_var_is_the_default(monkeypatch, npz_path, images):
+    monkeypatch.setenv("GAN_TF_DATA", str(npz_path))
+    np.testing.assert_array_equal(load_data().x_train, images)
+    monkeypatch.setenv("GAN_TF_DATA", str(npz_path.parent / "missing.npz"))
+    with pytest.raises(DataError, match=r"missing\.npz: no such file"):
+        load_data()
