@@ -56,6 +56,8 @@ class Config:
     eval_n: int = 2000
     # Where the evaluation classifier is cached (default: ~/.cache/gan_tf).
     cache_dir: str | None = None
+    # TensorFlow's op determinism: bit-identical reruns on one machine, a little slower.
+    deterministic: bool = False
 
     def __post_init__(self):
         validate(self)

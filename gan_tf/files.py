@@ -30,3 +30,53 @@ def write_text(path: str | Path, text: str) -> None:
     """Writes `text` to `path` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+class LockedError(RuntimeError):
+    """Another live process holds the run folder's lock."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path) -> Iterator[str | None]:
+    """Holds an exclusive lock on `folder` (file FOLDER/.lock) while the block runs.
+
+    The kernel drops the lock when its process dies, even by kill -9, so a lock
+    file left by a dead run is stale by construction and simply taken over.
+
+    Yields:
+        None, or a note naming the dead process whose stale lock was taken over.
+
+    Raises:
+        LockedError: a live process holds the lock; the message gives its pid.
+    """
+    import fcntl
+
+    path = Path(folder) / ".lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise LockedError(f"{folder} is in use by another run (pid {holder})") from None
+        f.seek(0)
+        previous = f.read().strip()
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield f"took over the stale lock of pid {previous}" if previous else None
+        finally:
+            f.seek(0)
+            f.truncate()
+            f.flush()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Deletes `atomic_path` leftovers of a killed process; call it holding the folder's lock."""
+    removed = [p for p in Path(folder).glob(".*.tmp-*") if p.is_file()]
+    for p in removed:
+        p.unlink()
+    return removed

@@ -9,12 +9,16 @@ epoch writes the progress grid, a row of `metrics.csv` and (every
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -26,9 +30,15 @@ from gan_tf.config import ARCHITECTURE_FIELDS, CONFIG_NAME, Config, read_config
 from gan_tf.data import load_data, make_dataset
 from gan_tf.diagnostics import make_diagnose, probe_batch
 from gan_tf.evaluate import METRIC_NAMES
-from gan_tf.files import atomic_path, write_text
+from gan_tf.files import (
+    LockedError,
+    atomic_path,
+    folder_lock,
+    remove_stale_temporaries,
+    write_text,
+)
 from gan_tf.generate import GENERATOR_NAME
-from gan_tf.gif import GIF_NAME, frame_name, make_gif
+from gan_tf.gif import FRAME_GLOB, GIF_NAME, frame_name, make_gif
 from gan_tf.images import save_image_grid
 from gan_tf.models import make_discriminator_model, make_generator_model
 from gan_tf.step import make_train_step
@@ -109,10 +119,46 @@ def _seed_states(model) -> list:
     return [v.value for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
+class EpochProgress(tf.Module):
+    """Where training stands, as checkpointed variables.
+
+    `epoch` counts finished epochs. After an interruption mid-epoch, `step`
+    counts the steps done of the next one and the loss sums and seconds cover
+    them, so the resumed epoch skips those batches and its row of metrics.csv
+    is the same as if it had never stopped.
+    """
+
+    def __init__(self):
+        super().__init__(name="progress")
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.gen_loss_sum = tf.Variable(0.0, trainable=False, name="gen_loss_sum")
+        self.disc_loss_sum = tf.Variable(0.0, trainable=False, name="disc_loss_sum")
+        self.seconds_var = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
+
+    @property
+    def seconds(self) -> float:
+        return float(self.seconds_var)
+
+    def pause(self, epoch: int, step: int, totals: dict, seconds: float) -> None:
+        self.epoch.assign(epoch)
+        self.step.assign(step)
+        self.gen_loss_sum.assign(totals["gen_loss"])
+        self.disc_loss_sum.assign(totals["disc_loss"])
+        self.seconds_var.assign(seconds)
+
+    def finish(self, epoch: int) -> None:
+        self.pause(epoch, 0, {"gen_loss": 0.0, "disc_loss": 0.0}, 0.0)
+
+    def describe(self) -> str:
+        done = f"epoch {int(self.epoch)}"
+        return f"{done}, step {int(self.step)} of the next" if int(self.step) else done
+
+
 def make_checkpoint(
-    generator, discriminator, generator_optimizer, discriminator_optimizer, rng, epoch
+    generator, discriminator, generator_optimizer, discriminator_optimizer, rng, progress
 ) -> tf.train.Checkpoint:
-    """Everything a resumed run needs: weights, Adam moments, RNG states, epoch counter."""
+    """Everything a resumed run needs: weights, Adam moments, RNG states, progress."""
     return tf.train.Checkpoint(
         generator_optimizer=generator_optimizer,
         discriminator_optimizer=discriminator_optimizer,
@@ -120,7 +166,7 @@ def make_checkpoint(
         discriminator=discriminator,
         rng=rng,
         dropout_seeds=_seed_states(discriminator),
-        epoch=epoch,
+        progress=progress,
     )
 
 
@@ -226,6 +272,52 @@ def _log(verbose: int, message: str) -> None:
         print(message, flush=True)
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped training after saving a checkpoint; says how to resume."""
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; nothing of that epoch was saved."""
+
+
+@contextlib.contextmanager
+def stop_requests() -> Iterator[dict]:
+    """Turns the first Ctrl-C or SIGTERM into a request to stop at the next step boundary.
+
+    A second Ctrl-C raises KeyboardInterrupt at once. Every file is written
+    atomically, so even that leaves the last good one of each in place.
+    Outside the main thread (where handlers cannot be set) nothing changes.
+
+    Yields:
+        A dict whose "signal" becomes the signal's name when a stop is requested.
+    """
+    state = {"signal": None}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def request_stop(signum, frame):
+        if state["signal"] is not None:
+            raise KeyboardInterrupt
+        state["signal"] = signal.Signals(signum).name
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield state
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _first_non_finite(window: list[tuple[int, dict]]) -> tuple[int, str, float] | None:
+    """The first (step, loss name, value) in `window` that is NaN or infinite."""
+    for step, losses in window:
+        for name, value in losses.items():
+            if not math.isfinite(float(value)):
+                return step, name, float(value)
+    return None
+
+
 def train(config: Config, verbose: int = 1) -> list[dict]:
     """Trains (or resumes) a DCGAN run in `config.out_dir`.
 
@@ -237,8 +329,10 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
         The rows of metrics.csv, one per epoch trained so far (resumed ones included).
 
     Raises:
-        RunDirError: the output folder cannot hold this run.
+        RunDirError: the output folder cannot hold this run (also: disk full).
         gan_tf.data.DataError: the data cannot be loaded.
+        TrainingInterrupted: Ctrl-C or SIGTERM; a checkpoint was saved first.
+        DivergenceError: a loss became NaN or infinite; the last checkpoint is untouched.
     """
     out_dir = Path(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
@@ -246,16 +340,47 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
     data = load_data(config.dataset, config.data)
     images = training_images(data, config)
     evaluator = make_evaluator(data, config, verbose) if config.eval_every else None
-    prepare_out_dir(config)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = folder_lock(out_dir)
+        note = lock.__enter__()
+    except LockedError as e:
+        raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
+    except OSError as e:
+        raise RunDirError(f"cannot write to --out-dir {out_dir} ({e.strerror or e})") from None
+    try:
+        if note:
+            _log(verbose, f"{out_dir}: {note}")
+        remove_stale_temporaries(out_dir)
+        prepare_out_dir(config)
+        with stop_requests() as stop:
+            return _train(config, images, evaluator, stop, verbose)
+    except OSError as e:
+        # Disk full or folder gone mid-run: every file is written atomically, so the
+        # last good checkpoint, images and metrics are still in place.
+        raise RunDirError(
+            f"cannot write to {out_dir} ({e.strerror or e}); {_resume_hint(config)}"
+        ) from None
+    finally:
+        lock.__exit__(None, None, None)
 
+
+def _resume_hint(config: Config) -> str:
+    return f"resume with: python -m gan_tf.train --out-dir {config.out_dir}"
+
+
+def _train(config: Config, images: np.ndarray, evaluator, stop: dict, verbose: int) -> list[dict]:
+    out_dir = Path(config.out_dir)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
     generator = make_generator_model(config.noise_dim)
     discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
     generator_optimizer, discriminator_optimizer = make_optimizers(config, generator, discriminator)
     rng = tf.random.Generator.from_seed(config.seed)
-    epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    progress = EpochProgress()
     checkpoint = make_checkpoint(
-        generator, discriminator, generator_optimizer, discriminator_optimizer, rng, epoch_counter
+        generator, discriminator, generator_optimizer, discriminator_optimizer, rng, progress
     )
     manager = tf.train.CheckpointManager(
         checkpoint, config.checkpoint_dir, max_to_keep=config.max_checkpoints
@@ -266,11 +391,10 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
         except (AssertionError, ValueError, tf.errors.OpError) as e:
             message = str(e).splitlines()[0]
             raise RunDirError(f"cannot restore {manager.latest_checkpoint}: {message}") from None
-        _log(verbose, f"Resuming from {manager.latest_checkpoint} (epoch {int(epoch_counter)})")
-    start_epoch = int(epoch_counter)
+        _log(verbose, f"Resuming from {manager.latest_checkpoint} ({progress.describe()})")
+    start_epoch = int(progress.epoch)
     history = [row for row in read_metrics(out_dir / METRICS_NAME) if row["epoch"] <= start_epoch]
 
-    monitor = EpochMonitor(config, generator, discriminator, images, evaluator)
     train_step = make_train_step(
         generator,
         discriminator,
@@ -283,43 +407,101 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
     if config.max_steps_per_epoch:
         steps = min(steps, config.max_steps_per_epoch)
 
-    # A live bar on a terminal; in a log file, one line per epoch from the summary.
-    progbar_verbose = 1 if verbose and sys.stdout.isatty() else 0
-    for epoch in range(start_epoch + 1, config.epochs + 1):
-        dataset = make_dataset(images, config.batch_size, config.seed, epoch, config.buffer_size)
-        progbar = keras.utils.Progbar(
-            steps, verbose=progbar_verbose, stateful_metrics=["gen_loss", "disc_loss"]
-        )
-        _log(verbose, f"Epoch {epoch}/{config.epochs}")
-        start = last_update = time.perf_counter()
-        totals = None
-        for step, image_batch in enumerate(dataset.take(steps), start=1):
-            losses = train_step(image_batch)
-            totals = losses if totals is None else {k: totals[k] + losses[k] for k in losses}
-            # Reading a loss waits for the device: do it a few times a second, not every step.
-            now = time.perf_counter()
-            if progbar_verbose and (now - last_update > 0.5 or step == steps):
-                progbar.update(step, [(k, float(v)) for k, v in losses.items()])
-                last_update = now
-        seconds = time.perf_counter() - start
-        row = {"epoch": epoch, **{k: float(v) / steps for k, v in totals.items()}}
-        row.update(seconds=seconds, steps=steps)
-        epoch_counter.assign(epoch)
+    def save_checkpoint():
+        # Numbered by global step, so a mid-epoch save sorts after the epoch before it.
+        manager.save(checkpoint_number=int(generator_optimizer.iterations))
 
-        history.append(monitor.on_epoch_end(epoch, row))
-        write_metrics(out_dir / METRICS_NAME, history)
-        if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-            manager.save(checkpoint_number=epoch)
-        _log(
-            verbose,
-            f"Time for epoch {epoch} is {seconds:.1f} sec "
-            f"(gen_loss {row['gen_loss']:.4f}, disc_loss {row['disc_loss']:.4f})",
-        )
+    def interrupted(where: str) -> TrainingInterrupted:
+        save_checkpoint()
+        _save_final(generator, out_dir)
+        message = f"{stop['signal']}: stopped {where}; checkpoint saved; {_resume_hint(config)}"
+        return TrainingInterrupted(message)
+
+    monitor = EpochMonitor(config, generator, discriminator, images, evaluator)
+    try:
+        for epoch in range(start_epoch + 1, config.epochs + 1):
+            start = time.perf_counter()
+            totals, step = _run_epoch(
+                train_step, images, config, epoch, steps, progress, stop, verbose, manager
+            )
+            seconds = progress.seconds + time.perf_counter() - start
+            if step < steps:  # stopped by a signal mid-epoch
+                progress.pause(epoch - 1, step, totals, seconds)
+                raise interrupted(f"at epoch {epoch}, step {step}/{steps}")
+            row = {"epoch": epoch, **{k: float(v) / steps for k, v in totals.items()}}
+            row.update(seconds=seconds, steps=steps)
+            progress.finish(epoch)
+            history.append(monitor.on_epoch_end(epoch, row))
+            write_metrics(out_dir / METRICS_NAME, history)
+            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+                save_checkpoint()
+            _log(
+                verbose,
+                f"Time for epoch {epoch} is {seconds:.1f} sec "
+                f"(gen_loss {row['gen_loss']:.4f}, disc_loss {row['disc_loss']:.4f})",
+            )
+            if stop["signal"] and epoch < config.epochs:
+                raise interrupted(f"after epoch {epoch}")
+    finally:
+        monitor.close()
 
     if start_epoch >= config.epochs:
         _log(verbose, f"{out_dir} already holds {start_epoch} epochs; nothing to train")
-    monitor.close()
-    make_gif(out_dir)
-    save_generator(generator, out_dir / GENERATOR_NAME)
+    _save_final(generator, out_dir)
     _log(verbose, f"Wrote {out_dir / GIF_NAME} and {out_dir / GENERATOR_NAME}")
     return history
+
+
+def _run_epoch(train_step, images, config, epoch, steps, progress, stop, verbose, manager):
+    """Runs the steps of one epoch (from where an interruption left it).
+
+    Returns:
+        (loss sums over the epoch's steps so far, the last step done); the step
+        is short of `steps` only when a stop was requested.
+
+    Raises:
+        DivergenceError: a loss became NaN or infinite.
+    """
+    first_step = int(progress.step)  # > 0 only when resuming an interrupted epoch
+    dataset = make_dataset(images, config.batch_size, config.seed, epoch, config.buffer_size)
+    # A live bar on a terminal; in a log file, one line per epoch from the summary.
+    progbar_verbose = 1 if verbose and sys.stdout.isatty() else 0
+    progbar = keras.utils.Progbar(
+        steps, verbose=progbar_verbose, stateful_metrics=["gen_loss", "disc_loss"]
+    )
+    resumed = f" from step {first_step + 1}" if first_step else ""
+    _log(verbose, f"Epoch {epoch}/{config.epochs}{resumed}")
+    totals = {
+        "gen_loss": progress.gen_loss_sum.read_value(),
+        "disc_loss": progress.disc_loss_sum.read_value(),
+    }
+    window, last_sync, step = [], time.perf_counter(), first_step
+    for step, image_batch in enumerate(dataset.take(steps).skip(first_step), first_step + 1):
+        losses = train_step(image_batch)
+        totals = {k: totals[k] + losses[k] for k in totals}
+        window.append((step, losses))
+        # Reading a loss waits for the device: check and show the losses a few
+        # times a second, not every step.
+        now = time.perf_counter()
+        if now - last_sync > 0.5 or step == steps or stop["signal"]:
+            bad = _first_non_finite(window)
+            if bad:
+                raise DivergenceError(
+                    f"{bad[1]} became {bad[2]} at epoch {epoch}, step {bad[0]}; stopped "
+                    f"without saving that epoch (last checkpoint: "
+                    f"{manager.latest_checkpoint or 'none'}); try a lower learning rate"
+                )
+            window.clear()
+            last_sync = now
+            if progbar_verbose:
+                progbar.update(step, [(k, float(v)) for k, v in losses.items()])
+        if stop["signal"]:
+            break
+    return totals, step
+
+
+def _save_final(generator, out_dir: Path) -> None:
+    """The GIF of the frames so far and the generator as it is now."""
+    if any(out_dir.glob(FRAME_GLOB)):
+        make_gif(out_dir)
+    save_generator(generator, out_dir / GENERATOR_NAME)

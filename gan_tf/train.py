@@ -35,6 +35,8 @@ _FLAGS = {
         "beta1": "Adam's beta_1 for both optimizers (DCGAN paper: 0.5)",
         "seed": "seeds weights, data order, noise and the fixed 16-sample progress grid",
         "max_steps_per_epoch": "end each epoch after N steps, for short runs",
+        "deterministic": "TensorFlow op determinism: bit-identical reruns on the same machine "
+        "and versions, somewhat slower",
     },
     "measurement": {
         "probe_size": "real and generated images in the fixed batch that the per-epoch "
@@ -80,6 +82,15 @@ def build_parser() -> ArgumentParser:
             default = getattr(defaults, name)
             # field.type is a string such as "int" or "int | None" (PEP 563).
             type_name = fields[name].type.split(" ")[0]
+            if type_name == "bool":
+                group.add_argument(
+                    _flag(name),
+                    dest=name,
+                    action=argparse.BooleanOptionalAction,
+                    default=argparse.SUPPRESS,
+                    help=f"{help_text} (default: {'on' if default else 'off'})",
+                )
+                continue
             group.add_argument(
                 _flag(name),
                 dest=name,
@@ -121,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         parser.fail(e)
     from gan_tf.data import DataError
-    from gan_tf.loop import RunDirError, train
+    from gan_tf.loop import DivergenceError, RunDirError, TrainingInterrupted, train
 
     if args.resume and not (config.checkpoint_dir / "checkpoint").is_file():
         parser.fail(f"--resume: no checkpoint in {config.checkpoint_dir}")
@@ -129,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         train(config, verbose=0 if args.quiet else 1)
     except (DataError, RunDirError) as e:
         parser.fail(e)
+    except DivergenceError as e:
+        parser.exit(3, f"{parser.prog}: diverged: {e}\n")
+    except TrainingInterrupted as e:
+        parser.exit(130, f"\n{parser.prog}: {e}\n")
+    except KeyboardInterrupt:
+        # A second Ctrl-C: files are written atomically, so the last good ones stay.
+        parser.exit(130, f"\n{parser.prog}: interrupted; the last complete checkpoint is kept\n")
     return 0
 
 

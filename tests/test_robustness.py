@@ -1,0 +1,267 @@
+"""Never lose a run: signals, kill -9, divergence, locks, disk full, and every bad flag."""
+
+import errno
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from gan_tf import loop
+from gan_tf.config import Config
+from gan_tf.files import folder_lock
+from gan_tf.loop import DivergenceError, read_metrics, train
+from gan_tf.train import main
+
+from conftest import REPO, make_images
+
+
+@pytest.fixture
+def data(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, x_train=make_images(240, seed=1))
+    return path
+
+
+def cli_args(data, out, epochs=3, steps=30):
+    return [
+        "--data", str(data), "--out-dir", str(out), "--epochs", str(epochs),
+        "--batch-size", "8", "--noise-dim", "8", "--max-steps-per-epoch", str(steps),
+        "--checkpoint-every", "1", "--probe-size", "8",
+    ]  # fmt: skip
+
+
+def start(args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "gan_tf.train", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_training(process, timeout=120):
+    """Reads stdout until the first "Epoch" line: TensorFlow is loaded and steps run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 1)
+        if ready:
+            line = process.stdout.readline()
+            if not line:
+                return False  # exited
+            if line.startswith("Epoch"):
+                return True
+    raise TimeoutError("no training output")
+
+
+def assert_run_intact(out, epochs):
+    rows = read_metrics(out / "metrics.csv")
+    assert [r["epoch"] for r in rows] == list(range(1, epochs + 1))
+    for epoch in range(1, epochs + 1):
+        assert iio.imread(out / f"image_at_epoch_{epoch:04d}.png").ndim == 2
+    assert iio.imread(out / "dcgan.gif", index=None).shape[0] == epochs
+    assert Config.from_json((out / "config.json").read_text()).epochs == epochs
+    assert not list(out.glob(".*.tmp-*")), "a temporary file was left behind"
+    return rows
+
+
+def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data):
+    straight = tmp_path / "straight"
+    assert main([*cli_args(data, straight, epochs=2), "--quiet"]) == 0
+
+    out = tmp_path / "interrupted"
+    process = start(cli_args(data, out, epochs=2))
+    assert wait_for_training(process)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "stopped" in stderr and "checkpoint saved; resume with:" in stderr
+    assert "Traceback" not in stderr
+    assert (out / "generator.keras").is_file()
+
+    resumed = start(cli_args(data, out, epochs=2))
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert "Resuming from" in stdout
+    rows = assert_run_intact(out, 2)
+    for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
+        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
+        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
+
+
+def test_second_sigint_exits_at_once(tmp_path, data):
+    out = tmp_path / "run"
+    process = start(cli_args(data, out, epochs=50))
+    assert wait_for_training(process)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    # Whatever was written is readable: the config, and any metrics rows.
+    Config.from_json((out / "config.json").read_text())
+    read_metrics(out / "metrics.csv")
+
+
+def test_random_kill_9_then_resume(tmp_path, data):
+    epochs = 3
+    straight = tmp_path / "straight"
+    assert main([*cli_args(data, straight, epochs=epochs), "--quiet"]) == 0
+    out = tmp_path / "killed"
+    rng = random.Random(0)
+    kills = 0
+    while kills < 10:
+        process = start(cli_args(data, out, epochs=epochs))
+        if not wait_for_training(process):
+            break  # the run had nothing left to train
+        time.sleep(rng.uniform(0, 2.5))
+        if process.poll() is not None:
+            break
+        process.kill()
+        process.wait()
+        kills += 1
+    finish = start(cli_args(data, out, epochs=epochs))
+    _, stderr = finish.communicate(timeout=300)
+    assert finish.returncode == 0, stderr
+    assert kills >= 10
+    rows = assert_run_intact(out, epochs)
+    # Every resumption replays the same data, noise and dropout: same losses as no kills.
+    for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
+        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
+
+
+def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data, monkeypatch):
+    make_train_step = loop.make_train_step
+    calls = {"n": 0}
+
+    def poisoned(*args, **kwargs):
+        step = make_train_step(*args, **kwargs)
+
+        def train_step(images):
+            losses = step(images)
+            calls["n"] += 1
+            if calls["n"] == 5:  # epoch 2, step 2 at 3 steps an epoch
+                losses = {**losses, "gen_loss": losses["gen_loss"] * float("nan")}
+            return losses
+
+        return train_step
+
+    monkeypatch.setattr(loop, "make_train_step", poisoned)
+    out = tmp_path / "run"
+    config = Config(
+        data=str(data), out_dir=str(out), epochs=3, batch_size=8, noise_dim=8,
+        max_steps_per_epoch=3, checkpoint_every=1, probe_size=8,
+    )  # fmt: skip
+    with pytest.raises(DivergenceError, match="gen_loss became nan at epoch 2, step 2"):
+        train(config, verbose=0)
+    checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert "ckpt-3.index" in checkpoints and not any("ckpt-6" in c for c in checkpoints)
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
+
+
+def test_second_run_into_a_busy_out_dir_is_refused(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    with folder_lock(out), pytest.raises(SystemExit) as info:
+        main(cli_args(data, out))
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert f"in use by another run (pid {os.getpid()})" in err and "\n" not in err
+
+
+def test_stale_lock_of_a_killed_run_is_taken_over(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from gan_tf.files import folder_lock\n"
+         f"with folder_lock({str(out)!r}):\n    print('locked', flush=True); time.sleep(60)"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "locked"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert main(cli_args(data, out, epochs=1, steps=2)) == 0
+    assert f"took over the stale lock of pid {holder.pid}" in capsys.readouterr().out
+
+
+def test_disk_full_keeps_the_last_good_files(tmp_path, data, monkeypatch, capsys):
+    out = tmp_path / "run"
+    write_metrics = loop.write_metrics
+
+    def full_after_first(path, rows):
+        if len(rows) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        write_metrics(path, rows)
+
+    monkeypatch.setattr(loop, "write_metrics", full_after_first)
+    with pytest.raises(SystemExit) as info:
+        main([*cli_args(data, out, epochs=3, steps=2), "--quiet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "No space left on device" in err and "resume with:" in err and "\n" not in err
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
+    assert (out / "checkpoints" / "checkpoint").is_file()
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["file", "under_a_file", "not_writable", "other_config"],
+)
+def test_bad_out_dir(tmp_path, data, monkeypatch, capsys, target):
+    out = tmp_path / "out"
+    if target == "file":
+        out.write_text("precious")
+    elif target == "under_a_file":
+        (tmp_path / "f").write_text("precious")
+        out = tmp_path / "f" / "run"
+    elif target == "not_writable":
+        # os.access, not chmod: tests often run as root, who may write anywhere.
+        monkeypatch.setattr(loop.os, "access", lambda *a, **k: False)
+    else:
+        out.mkdir()
+        (out / "config.json").write_text(Config(activation="relu").to_json())
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(SystemExit) as info:
+        main(cli_args(data, out))
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "error:" in err and "Traceback" not in err
+    expected = {
+        "file": "is a file, not a folder",
+        "under_a_file": "not writable",
+        "not_writable": "not writable",
+        "other_config": "holds a run with a different architecture",
+    }[target]
+    assert expected in err
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written
+
+
+BAD_FLAGS = [
+    ["--epochs", "0"], ["--epochs", "-3"], ["--epochs", "2.5"], ["--batch-size", "0"],
+    ["--noise-dim", "-1"], ["--alpha", "-0.1"], ["--alpha", "1.5"], ["--alpha", "nan"],
+    ["--dropout", "1"], ["--dropout", "-0.1"], ["--gen-lr", "0"], ["--gen-lr", "-1e-4"],
+    ["--disc-lr", "inf"], ["--beta1", "1"], ["--seed", "-1"], ["--checkpoint-every", "0"],
+    ["--max-steps-per-epoch", "0"], ["--buffer-size", "0"], ["--max-checkpoints", "0"],
+    ["--probe-size", "0"], ["--eval-every", "0"], ["--eval-n", "5"], ["--train-limit", "0"],
+    ["--activation", "tanh"], ["--dataset", "cifar10"], ["--epochs"], ["--bogus"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("flags", BAD_FLAGS, ids=" ".join)
+def test_nonsense_flag_values(tmp_path, capsys, flags):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main([*flags, "--out-dir", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("python -m gan_tf.train: error:")
+    assert not out.exists()
