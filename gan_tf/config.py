@@ -14,10 +14,13 @@ from pathlib import Path
 CONFIG_NAME = "config.json"
 ACTIVATIONS = ("relu", "leaky_relu")
 DATASETS = ("mnist", "fashion_mnist")
+MIXED_PRECISION = ("off", "float16", "bfloat16")
+STRATEGIES = ("default", "mirrored", "multi_worker")
 
-# Fields that fix the shapes or the function of the saved networks: a run
-# folder holding a checkpoint made with other values cannot be resumed.
-ARCHITECTURE_FIELDS = ("noise_dim", "activation", "alpha", "dropout")
+# Fields that fix the networks, or the layout of their checkpoint (float16
+# wraps the optimizers in loss scaling): a run folder holding a checkpoint
+# made with other values cannot be resumed with these.
+ARCHITECTURE_FIELDS = ("noise_dim", "activation", "alpha", "dropout", "mixed_precision")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +61,11 @@ class Config:
     cache_dir: str | None = None
     # TensorFlow's op determinism: bit-identical reruns on one machine, a little slower.
     deterministic: bool = False
+    # Speed and scale; none changes what is computed beyond float rounding.
+    steps_per_call: int = 1
+    jit_compile: bool = False
+    mixed_precision: str = "off"
+    strategy: str = "default"
 
     def __post_init__(self):
         validate(self)
@@ -125,6 +133,11 @@ def validate(config: Config) -> None:
         raise ValueError(
             f"activation must be one of {', '.join(ACTIVATIONS)}, got {config.activation!r}"
         )
+    for name, valid in (("mixed_precision", MIXED_PRECISION), ("strategy", STRATEGIES)):
+        if getattr(config, name) not in valid:
+            raise ValueError(
+                f"{name} must be one of {', '.join(valid)}, got {getattr(config, name)!r}"
+            )
     if config.dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {config.dataset!r}")
     for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "buffer_size"):
@@ -135,6 +148,7 @@ def validate(config: Config) -> None:
     _positive_int(config, "train_limit", allow_none=True)
     _positive_int(config, "eval_every", allow_none=True)
     _positive_int(config, "probe_size")
+    _positive_int(config, "steps_per_call")
     _positive_int(config, "eval_n")
     if config.eval_n < 10:
         raise ValueError(f"eval_n must be at least 10, got {config.eval_n}")

@@ -10,8 +10,8 @@ batches as one that never stopped.
 from __future__ import annotations
 
 import gzip
+import math
 import os
-import zipfile
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -133,7 +133,7 @@ def read_idx(path: str | Path, ndim: int) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{path}: truncated IDX header")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)  # Python ints: a header's huge dims cannot overflow
     if len(raw) - header != size:
         raise DataError(
             f"{path}: header promises {size} bytes of data for shape {shape}, "
@@ -168,11 +168,20 @@ def _load_idx_folder(folder: Path) -> Data:
 
 def _load_npz(path: Path) -> Data:
     try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {key: f[key] if key in f.files else None for key in Data._fields}
+        f = np.load(path, allow_pickle=False)
+        if not isinstance(f, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with f:
             files = list(f.files)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-        raise DataError(f"{path}: not a readable .npz file ({e})") from None
+            arrays = {key: f[key] if key in files else None for key in Data._fields}
+    except MemoryError:
+        raise DataError(f"{path}: an array header asks for more memory than there is") from None
+    except Exception as e:  # numpy/zipfile raise many types on corrupt files
+        reason = " ".join(str(e).split())[:200] or type(e).__name__
+        raise DataError(f"{path}: not a readable .npz file ({reason})") from None
+    for key, array in arrays.items():
+        if array is not None and not isinstance(array, np.ndarray):
+            raise DataError(f"{path}: {key} is not a numpy array")
     if arrays["x_train"] is None:
         raise DataError(f"{path}: no 'x_train' array (found: {', '.join(files) or 'none'})")
     return _check(Data(**arrays), path)
@@ -206,17 +215,28 @@ def _check(data: Data, source: Path) -> Data:
     return Data(**fixed)
 
 
-def make_dataset(images: np.ndarray, batch_size: int, seed: int, epoch: int, buffer_size: int):
+def make_dataset(
+    images: np.ndarray,
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    buffer_size: int,
+    noise_dim: int | None = None,
+):
     """The tutorial's pipeline for one epoch: shuffle, batch, scale to [-1, 1].
 
     Args:
         images: uint8 (N, 28, 28), kept as uint8 until batched (4x less memory).
         batch_size: images per batch; the last batch may be smaller.
-        seed, epoch: the shuffle order is a function of both, nothing else.
+        seed, epoch: the shuffle order (and the noise) is a function of both, nothing else.
         buffer_size: the shuffle buffer (tutorial: 60000, a full shuffle of MNIST).
+        noise_dim: if given, each batch comes with its generator noise, drawn
+            statelessly from (seed, epoch, batch index): a resumed run, or one
+            spread over several devices, sees the same noise as a single one.
 
     Returns:
-        A `tf.data.Dataset` of float32 (B, 28, 28, 1) batches.
+        A `tf.data.Dataset` of float32 (B, 28, 28, 1) batches, or of
+        (images, noise (B, noise_dim)) pairs when `noise_dim` is given.
     """
     import tensorflow as tf
 
@@ -224,11 +244,20 @@ def make_dataset(images: np.ndarray, batch_size: int, seed: int, epoch: int, buf
         # (B, 28, 28) uint8 -> (B, 28, 28, 1) float32 in [-1, 1]
         return (tf.cast(batch[..., tf.newaxis], tf.float32) - 127.5) / 127.5
 
-    shuffle_seed = int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
-    return (
+    epoch_seed = int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+    dataset = (
         tf.data.Dataset.from_tensor_slices(images)
-        .shuffle(buffer_size, seed=shuffle_seed, reshuffle_each_iteration=False)
+        .shuffle(buffer_size, seed=epoch_seed, reshuffle_each_iteration=False)
         .batch(batch_size)
-        .map(scale, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
     )
+    if noise_dim is None:
+        dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+
+        def with_noise(index, batch):
+            noise_seed = tf.stack([tf.constant(epoch_seed % 2**31, tf.int64), index])
+            noise = tf.random.stateless_normal([tf.shape(batch)[0], noise_dim], seed=noise_seed)
+            return scale(batch), noise
+
+        dataset = dataset.enumerate().map(with_noise, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

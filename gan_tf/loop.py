@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import math
 import os
@@ -41,7 +42,7 @@ from gan_tf.generate import GENERATOR_NAME
 from gan_tf.gif import FRAME_GLOB, GIF_NAME, frame_name, make_gif
 from gan_tf.images import save_image_grid
 from gan_tf.models import make_discriminator_model, make_generator_model
-from gan_tf.step import make_train_step
+from gan_tf.step import make_train_steps
 
 METRICS_NAME = "metrics.csv"
 
@@ -107,6 +108,11 @@ def make_optimizers(config: Config, generator, discriminator):
     """
     generator_optimizer = keras.optimizers.Adam(config.gen_lr, beta_1=config.beta1)
     discriminator_optimizer = keras.optimizers.Adam(config.disc_lr, beta_1=config.beta1)
+    if config.mixed_precision == "float16":
+        # float16 gradients underflow without a dynamic loss scale; bfloat16's
+        # float32-sized exponent does not need one.
+        generator_optimizer = keras.optimizers.LossScaleOptimizer(generator_optimizer)
+        discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
     generator_optimizer.build(generator.trainable_variables)
     discriminator_optimizer.build(discriminator.trainable_variables)
     return generator_optimizer, discriminator_optimizer
@@ -156,17 +162,56 @@ class EpochProgress(tf.Module):
 
 
 def make_checkpoint(
-    generator, discriminator, generator_optimizer, discriminator_optimizer, rng, progress
+    generator, discriminator, generator_optimizer, discriminator_optimizer, progress
 ) -> tf.train.Checkpoint:
-    """Everything a resumed run needs: weights, Adam moments, RNG states, progress."""
+    """Everything a resumed run needs: weights, Adam moments, dropout RNG states, progress.
+
+    (The noise needs no state: it is a function of seed, epoch and step.)
+    """
     return tf.train.Checkpoint(
         generator_optimizer=generator_optimizer,
         discriminator_optimizer=discriminator_optimizer,
         generator=generator,
         discriminator=discriminator,
-        rng=rng,
         dropout_seeds=_seed_states(discriminator),
         progress=progress,
+    )
+
+
+POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+@contextlib.contextmanager
+def dtype_policy(mixed_precision: str) -> Iterator[None]:
+    """Builds layers under Keras' mixed-precision policy for `mixed_precision`, then restores."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(POLICIES[mixed_precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """The `tf.distribute` strategy: default (one device), mirrored (all local GPUs, or
+    all logical CPUs), or multi_worker (machines listed in $TF_CONFIG)."""
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = gpus or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _is_chief(strategy: tf.distribute.Strategy) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict()
     )
 
 
@@ -309,15 +354,6 @@ def stop_requests() -> Iterator[dict]:
             signal.signal(sig, handler)
 
 
-def _first_non_finite(window: list[tuple[int, dict]]) -> tuple[int, str, float] | None:
-    """The first (step, loss name, value) in `window` that is NaN or infinite."""
-    for step, losses in window:
-        for name, value in losses.items():
-            if not math.isfinite(float(value)):
-                return step, name, float(value)
-    return None
-
-
 def train(config: Config, verbose: int = 1) -> list[dict]:
     """Trains (or resumes) a DCGAN run in `config.out_dir`.
 
@@ -334,6 +370,12 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
         TrainingInterrupted: Ctrl-C or SIGTERM; a checkpoint was saved first.
         DivergenceError: a loss became NaN or infinite; the last checkpoint is untouched.
     """
+    # A multi-worker strategy must exist before TensorFlow runs anything else.
+    strategy = make_strategy(config.strategy)
+    if not _is_chief(strategy):
+        # Every worker runs the same program; only the chief writes the run folder.
+        task = strategy.cluster_resolver.task_id
+        config = dataclasses.replace(config, out_dir=str(Path(config.out_dir) / f"worker-{task}"))
     out_dir = Path(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
     check_out_dir(config)
@@ -354,7 +396,7 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
         remove_stale_temporaries(out_dir)
         prepare_out_dir(config)
         with stop_requests() as stop:
-            return _train(config, images, evaluator, stop, verbose)
+            return _train(config, images, evaluator, strategy, stop, verbose)
     except OSError as e:
         # Disk full or folder gone mid-run: every file is written atomically, so the
         # last good checkpoint, images and metrics are still in place.
@@ -369,18 +411,20 @@ def _resume_hint(config: Config) -> str:
     return f"resume with: python -m gan_tf.train --out-dir {config.out_dir}"
 
 
-def _train(config: Config, images: np.ndarray, evaluator, stop: dict, verbose: int) -> list[dict]:
+def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> list[dict]:
     out_dir = Path(config.out_dir)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
-    generator = make_generator_model(config.noise_dim)
-    discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
-    generator_optimizer, discriminator_optimizer = make_optimizers(config, generator, discriminator)
-    rng = tf.random.Generator.from_seed(config.seed)
+    with strategy.scope(), dtype_policy(config.mixed_precision):
+        generator = make_generator_model(config.noise_dim)
+        discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
+        generator_optimizer, discriminator_optimizer = make_optimizers(
+            config, generator, discriminator
+        )
     progress = EpochProgress()
     checkpoint = make_checkpoint(
-        generator, discriminator, generator_optimizer, discriminator_optimizer, rng, progress
+        generator, discriminator, generator_optimizer, discriminator_optimizer, progress
     )
     manager = tf.train.CheckpointManager(
         checkpoint, config.checkpoint_dir, max_to_keep=config.max_checkpoints
@@ -395,13 +439,13 @@ def _train(config: Config, images: np.ndarray, evaluator, stop: dict, verbose: i
     start_epoch = int(progress.epoch)
     history = [row for row in read_metrics(out_dir / METRICS_NAME) if row["epoch"] <= start_epoch]
 
-    train_step = make_train_step(
+    train_steps = make_train_steps(
         generator,
         discriminator,
         generator_optimizer,
         discriminator_optimizer,
-        config.noise_dim,
-        rng,
+        strategy,
+        jit_compile=config.jit_compile,
     )
     steps = math.ceil(len(images) / config.batch_size)
     if config.max_steps_per_epoch:
@@ -422,8 +466,9 @@ def _train(config: Config, images: np.ndarray, evaluator, stop: dict, verbose: i
         for epoch in range(start_epoch + 1, config.epochs + 1):
             start = time.perf_counter()
             totals, step = _run_epoch(
-                train_step, images, config, epoch, steps, progress, stop, verbose, manager
-            )
+                train_steps, strategy, images, config, epoch, steps, progress, stop, verbose,
+                manager,
+            )  # fmt: skip
             seconds = progress.seconds + time.perf_counter() - start
             if step < steps:  # stopped by a signal mid-epoch
                 progress.pause(epoch - 1, step, totals, seconds)
@@ -452,7 +497,9 @@ def _train(config: Config, images: np.ndarray, evaluator, stop: dict, verbose: i
     return history
 
 
-def _run_epoch(train_step, images, config, epoch, steps, progress, stop, verbose, manager):
+def _run_epoch(
+    train_steps, strategy, images, config, epoch, steps, progress, stop, verbose, manager
+):
     """Runs the steps of one epoch (from where an interruption left it).
 
     Returns:
@@ -463,7 +510,18 @@ def _run_epoch(train_step, images, config, epoch, steps, progress, stop, verbose
         DivergenceError: a loss became NaN or infinite.
     """
     first_step = int(progress.step)  # > 0 only when resuming an interrupted epoch
-    dataset = make_dataset(images, config.batch_size, config.seed, epoch, config.buffer_size)
+    dataset = make_dataset(
+        images, config.batch_size, config.seed, epoch, config.buffer_size, config.noise_dim
+    ).take(steps)
+    dataset = dataset.skip(first_step)
+    if strategy.num_replicas_in_sync > 1:
+        options = tf.data.Options()
+        # In-memory data: each worker reads its share of every batch.
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        dataset = strategy.experimental_distribute_dataset(dataset.with_options(options))
+    iterator = iter(dataset)
     # A live bar on a terminal; in a log file, one line per epoch from the summary.
     progbar_verbose = 1 if verbose and sys.stdout.isatty() else 0
     progbar = keras.utils.Progbar(
@@ -476,28 +534,35 @@ def _run_epoch(train_step, images, config, epoch, steps, progress, stop, verbose
         "disc_loss": progress.disc_loss_sum.read_value(),
     }
     window, last_sync, step = [], time.perf_counter(), first_step
-    for step, image_batch in enumerate(dataset.take(steps).skip(first_step), first_step + 1):
-        losses = train_step(image_batch)
+    while step < steps and not stop["signal"]:
+        n = min(config.steps_per_call, steps - step)
+        losses = train_steps(iterator, tf.constant(n))
+        step += n
         totals = {k: totals[k] + losses[k] for k in totals}
-        window.append((step, losses))
+        window.append((step - n + 1, step, losses))
         # Reading a loss waits for the device: check and show the losses a few
         # times a second, not every step.
         now = time.perf_counter()
         if now - last_sync > 0.5 or step == steps or stop["signal"]:
-            bad = _first_non_finite(window)
-            if bad:
-                raise DivergenceError(
-                    f"{bad[1]} became {bad[2]} at epoch {epoch}, step {bad[0]}; stopped "
-                    f"without saving that epoch (last checkpoint: "
-                    f"{manager.latest_checkpoint or 'none'}); try a lower learning rate"
-                )
+            _check_finite(window, epoch, manager)
             window.clear()
             last_sync = now
             if progbar_verbose:
-                progbar.update(step, [(k, float(v)) for k, v in losses.items()])
-        if stop["signal"]:
-            break
+                progbar.update(step, [(k, float(v) / n) for k, v in losses.items()])
     return totals, step
+
+
+def _check_finite(window, epoch, manager) -> None:
+    """Raises DivergenceError naming the first call in `window` with a NaN or infinite loss."""
+    for first, last, losses in window:
+        for name, value in losses.items():
+            if not math.isfinite(float(value)):
+                steps = f"step {first}" if first == last else f"steps {first}-{last}"
+                raise DivergenceError(
+                    f"{name} became {float(value)} at epoch {epoch}, {steps}; stopped "
+                    f"without saving that epoch (last checkpoint: "
+                    f"{manager.latest_checkpoint or 'none'}); try a lower learning rate"
+                )
 
 
 def _save_final(generator, out_dir: Path) -> None:

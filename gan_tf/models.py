@@ -40,8 +40,10 @@ def make_generator_model(noise_dim: int = 100) -> keras.Model:
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU()(x)
     # state size. (B, 14, 14, 64)
+    # float32 output even under a mixed-precision policy: images, losses and
+    # saved samples stay exact.
     image = layers.Conv2DTranspose(
-        1, 5, strides=2, padding="same", use_bias=False, activation="tanh"
+        1, 5, strides=2, padding="same", use_bias=False, activation="tanh", dtype="float32"
     )(x)
     # state size. (B, 28, 28, 1)
     return keras.Model(noise, image, name="generator")
@@ -93,5 +95,5 @@ def make_discriminator_model(
     x = layers.Dropout(dropout)(x)
     # state size. (B, 7, 7, 128)
     x = layers.Flatten()(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, name="logit", dtype="float32")(x)  # float32 logits for the loss
     return keras.Model(image, logit, name="discriminator")

@@ -16,7 +16,14 @@ import dataclasses
 import sys
 
 from gan_tf.cli import ArgumentParser, quiet_tensorflow
-from gan_tf.config import ACTIVATIONS, DATASETS, Config, read_config
+from gan_tf.config import (
+    ACTIVATIONS,
+    DATASETS,
+    MIXED_PRECISION,
+    STRATEGIES,
+    Config,
+    read_config,
+)
 
 # Each flag's group and help; the default is appended from Config, so it is written once.
 _FLAGS = {
@@ -37,6 +44,14 @@ _FLAGS = {
         "max_steps_per_epoch": "end each epoch after N steps, for short runs",
         "deterministic": "TensorFlow op determinism: bit-identical reruns on the same machine "
         "and versions, somewhat slower",
+    },
+    "speed and scale": {
+        "steps_per_call": "training steps per compiled call (fewer Python round trips)",
+        "jit_compile": "compile the training step with XLA",
+        "mixed_precision": "float16 (with loss scaling) or bfloat16 compute, float32 "
+        "weights and losses",
+        "strategy": "tf.distribute strategy: mirrored uses every local GPU; multi_worker "
+        "the machines in $TF_CONFIG",
     },
     "measurement": {
         "probe_size": "real and generated images in the fixed batch that the per-epoch "
@@ -59,7 +74,12 @@ _FLAGS = {
         "max_checkpoints": "checkpoints to keep",
     },
 }
-_CHOICES = {"activation": ACTIVATIONS, "dataset": DATASETS}
+_CHOICES = {
+    "activation": ACTIVATIONS,
+    "dataset": DATASETS,
+    "mixed_precision": MIXED_PRECISION,
+    "strategy": STRATEGIES,
+}
 _METAVARS = {"int": "N", "float": "X", "str": "PATH"}
 
 

@@ -139,22 +139,22 @@ def test_random_kill_9_then_resume(tmp_path, data):
 
 
 def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data, monkeypatch):
-    make_train_step = loop.make_train_step
+    make_train_steps = loop.make_train_steps
     calls = {"n": 0}
 
     def poisoned(*args, **kwargs):
-        step = make_train_step(*args, **kwargs)
+        steps = make_train_steps(*args, **kwargs)
 
-        def train_step(images):
-            losses = step(images)
+        def train_steps(iterator, n):
+            losses = steps(iterator, n)
             calls["n"] += 1
             if calls["n"] == 5:  # epoch 2, step 2 at 3 steps an epoch
                 losses = {**losses, "gen_loss": losses["gen_loss"] * float("nan")}
             return losses
 
-        return train_step
+        return train_steps
 
-    monkeypatch.setattr(loop, "make_train_step", poisoned)
+    monkeypatch.setattr(loop, "make_train_steps", poisoned)
     out = tmp_path / "run"
     config = Config(
         data=str(data), out_dir=str(out), epochs=3, batch_size=8, noise_dim=8,

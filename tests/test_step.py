@@ -1,57 +1,67 @@
-"""The training step: updates both networks, pairs each real batch with as many fakes."""
+"""The training step: updates both networks, pairs each real batch with as many fakes,
+never retraces, and the single discriminator call equals the tutorial's two."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from gan_tf import loop
 from gan_tf.config import Config
-from gan_tf.loop import make_optimizers
+from gan_tf.loop import dtype_policy, make_optimizers
+from gan_tf.losses import discriminator_loss, generator_loss
 from gan_tf.models import make_discriminator_model, make_generator_model
-from gan_tf.step import make_train_step
+from gan_tf.step import make_train_step, make_train_steps
+
+NOISE_DIM = 8
 
 
-def _setup(noise_dim=8):
-    generator = make_generator_model(noise_dim)
-    discriminator = make_discriminator_model()
-    generator_optimizer, discriminator_optimizer = make_optimizers(
-        Config(), generator, discriminator
-    )
-    rng = tf.random.Generator.from_seed(0)
-    step = make_train_step(
-        generator, discriminator, generator_optimizer, discriminator_optimizer, noise_dim, rng
-    )
-    return generator, discriminator, step
+def _models(dropout=0.3, mixed_precision="off", seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    config = Config(mixed_precision=mixed_precision)
+    with dtype_policy(mixed_precision):
+        generator = make_generator_model(NOISE_DIM)
+        discriminator = make_discriminator_model(dropout=dropout)
+        optimizers = make_optimizers(config, generator, discriminator)
+    return generator, discriminator, *optimizers
 
 
-def _images(n, seed=0):
-    return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28, 1)), tf.float32)
+def _batch(n, seed=0):
+    rng = np.random.default_rng(seed)
+    images = tf.constant(rng.uniform(-1, 1, (n, 28, 28, 1)), tf.float32)
+    noise = tf.constant(rng.normal(size=(n, NOISE_DIM)), tf.float32)
+    return images, noise
+
+
+def _weights(*models):
+    return [w.numpy().copy() for m in models for w in m.trainable_weights]
 
 
 def test_one_step_changes_both_networks():
-    generator, discriminator, train_step = _setup()
-    before_g = [w.numpy().copy() for w in generator.trainable_weights]
-    before_d = [w.numpy().copy() for w in discriminator.trainable_weights]
-    losses = train_step(_images(4))
+    generator, discriminator, *optimizers = _models()
+    train_step = make_train_step(generator, discriminator, *optimizers, NOISE_DIM)
+    before_g, before_d = _weights(generator), _weights(discriminator)
+    losses = train_step(*_batch(4))
     assert set(losses) == {"gen_loss", "disc_loss"}
     assert all(np.isfinite(float(v)) for v in losses.values())
     for before, model in ((before_g, generator), (before_d, discriminator)):
-        changed = [
-            not np.array_equal(b, w.numpy())
-            for b, w in zip(before, model.trainable_weights, strict=True)
-        ]
-        assert all(changed), f"{model.name}: some weights did not move"
+        after = _weights(model)
+        assert all(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
 
 
 def test_smaller_last_batch_does_not_retrace():
-    _, _, train_step = _setup()
+    generator, discriminator, *optimizers = _models()
+    train_step = make_train_step(generator, discriminator, *optimizers, NOISE_DIM)
     for n in (8, 8, 3, 8):  # full, full, the epoch's short last batch, next epoch
-        train_step(_images(n))
+        train_step(*_batch(n))
     assert train_step.experimental_get_tracing_count() == 1
 
 
 def test_fakes_match_real_batch_size():
     # The tutorial draws BATCH_SIZE fakes even for a 96-image last batch; here
     # D sees exactly 2 * n images, half real and half fake.
-    _, discriminator, train_step = _setup()
+    generator, discriminator, *optimizers = _models()
     seen = []
     original_call = discriminator.call
 
@@ -60,5 +70,80 @@ def test_fakes_match_real_batch_size():
         return original_call(inputs, *args, **kwargs)
 
     discriminator.call = spy
-    train_step.python_function(_images(3))  # eager, so the spy sees concrete shapes
+    make_train_step(generator, discriminator, *optimizers, NOISE_DIM).python_function(*_batch(3))
     assert seen == [6]
+
+
+def test_one_discriminator_call_equals_the_tutorials_two():
+    """Without dropout, D(concat(real, fake)) is exactly D(real), D(fake): no BatchNorm in D."""
+    images, noise = _batch(6)
+    ours = _models(dropout=0.0)
+    make_train_step(*ours, NOISE_DIM)(images, noise)
+
+    generator, discriminator, generator_optimizer, discriminator_optimizer = _models(dropout=0.0)
+
+    @tf.function
+    def tutorial_step(images, noise):
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            generated_images = generator(noise, training=True)
+            real_output = discriminator(images, training=True)
+            fake_output = discriminator(generated_images, training=True)
+            gen_loss = generator_loss(fake_output)
+            disc_loss = discriminator_loss(real_output, fake_output)
+        g = gen_tape.gradient(gen_loss, generator.trainable_variables)
+        d = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
+        generator_optimizer.apply_gradients(zip(g, generator.trainable_variables, strict=True))
+        discriminator_optimizer.apply_gradients(
+            zip(d, discriminator.trainable_variables, strict=True)
+        )
+
+    tutorial_step(images, noise)
+    for a, b in zip(_weights(ours[0], ours[1]), _weights(generator, discriminator), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_several_steps_per_call_equal_single_steps():
+    batches = [_batch(4, seed) for seed in range(3)]
+    single = _models(dropout=0.0)
+    step = make_train_step(*single, NOISE_DIM)
+    expected = [step(*b) for b in batches]
+    several = _models(dropout=0.0)
+    train_steps = make_train_steps(*several)
+    iterator = iter(tf.data.Dataset.from_tensor_slices(
+        tuple(tf.stack(x) for x in zip(*batches, strict=True))
+    ))  # fmt: skip
+    sums = train_steps(iterator, tf.constant(3))
+    assert float(sums["gen_loss"]) == pytest.approx(
+        sum(float(e["gen_loss"]) for e in expected), rel=1e-5
+    )
+    for a, b in zip(_weights(*single[:2]), _weights(*several[:2]), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mixed_precision", ["bfloat16", "float16"])
+def test_mixed_precision_steps_are_finite(mixed_precision):
+    generator, discriminator, *optimizers = _models(mixed_precision=mixed_precision)
+    assert generator.layers[1].compute_dtype == mixed_precision  # the Dense layer
+    assert generator.output.dtype == "float32"  # images and losses stay float32
+    train_steps = make_train_steps(generator, discriminator, *optimizers, jit_compile=True)
+    dataset = tf.data.Dataset.from_tensors(_batch(8)).repeat(3)
+    sums = train_steps(iter(dataset), tf.constant(3))
+    assert all(np.isfinite(float(v)) for v in sums.values())
+
+
+def test_training_never_retraces(tmp_path, npz_path, monkeypatch):
+    made = []
+
+    def spy(*args, **kwargs):
+        made.append(loop_make(*args, **kwargs))
+        return made[-1]
+
+    loop_make = loop.make_train_steps
+    monkeypatch.setattr(loop, "make_train_steps", spy)
+    # 48 images at batch 20: two full batches and a short one each epoch.
+    config = Config(
+        data=str(npz_path), out_dir=str(tmp_path / "run"), epochs=3, batch_size=20,
+        noise_dim=NOISE_DIM, probe_size=8,
+    )  # fmt: skip
+    loop.train(config, verbose=0)
+    assert made[0].experimental_get_tracing_count() == 1
