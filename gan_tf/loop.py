@@ -417,7 +417,9 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
     with strategy.scope(), dtype_policy(config.mixed_precision):
-        generator = make_generator_model(config.noise_dim)
+        generator = make_generator_model(
+            config.noise_dim, synchronized=strategy.num_replicas_in_sync > 1
+        )
         discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
         generator_optimizer, discriminator_optimizer = make_optimizers(
             config, generator, discriminator
@@ -452,8 +454,8 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
         steps = min(steps, config.max_steps_per_epoch)
 
     def save_checkpoint():
-        # Numbered by global step, so a mid-epoch save sorts after the epoch before it.
-        manager.save(checkpoint_number=int(generator_optimizer.iterations))
+        # Numbered by step, so a mid-epoch save sorts after the epoch before it.
+        manager.save(checkpoint_number=int(progress.epoch) * steps + int(progress.step))
 
     def interrupted(where: str) -> TrainingInterrupted:
         save_checkpoint()

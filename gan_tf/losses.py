@@ -5,7 +5,15 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+
+def cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """The tutorial's `BinaryCrossentropy(from_logits=True)`: the mean over the batch.
+
+    A plain mean on purpose: a Keras `Loss` object also divides by the number of
+    replicas under tf.distribute, and the training step already weights each
+    replica's share of the batch itself.
+    """
+    return tf.reduce_mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
 
 
 def discriminator_loss(real_output: tf.Tensor, fake_output: tf.Tensor) -> tf.Tensor:

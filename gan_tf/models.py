@@ -17,27 +17,34 @@ IMAGE_SHAPE = (28, 28, 1)
 DISC_HIDDEN_LAYERS = ("disc_conv_1", "disc_conv_2")
 
 
-def make_generator_model(noise_dim: int = 100) -> keras.Model:
+def make_generator_model(noise_dim: int = 100, synchronized: bool = False) -> keras.Model:
     """The tutorial's generator: noise (B, noise_dim) -> images (B, 28, 28, 1) in [-1, 1].
 
     Args:
         noise_dim: length of the input noise vector (tutorial: 100).
+        synchronized: BatchNorm statistics over the global batch under a
+            tf.distribute strategy with several replicas (else each replica's
+            share), so the result equals one device's training.
 
     Returns:
         A functional `keras.Model` named "generator".
     """
+
+    def batch_norm():
+        return layers.BatchNormalization(synchronized=synchronized)
+
     noise = keras.Input(shape=(noise_dim,), name="noise")
     x = layers.Dense(7 * 7 * 256, use_bias=False)(noise)
-    x = layers.BatchNormalization()(x)
+    x = batch_norm()(x)
     x = layers.LeakyReLU()(x)
     x = layers.Reshape((7, 7, 256))(x)
     # state size. (B, 7, 7, 256)
     x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = batch_norm()(x)
     x = layers.LeakyReLU()(x)
     # state size. (B, 7, 7, 128)
     x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = batch_norm()(x)
     x = layers.LeakyReLU()(x)
     # state size. (B, 14, 14, 64)
     # float32 output even under a mixed-precision policy: images, losses and
