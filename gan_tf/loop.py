@@ -45,6 +45,7 @@ from gan_tf.models import make_discriminator_model, make_generator_model
 from gan_tf.step import make_train_steps
 
 METRICS_NAME = "metrics.csv"
+HISTOGRAM_SAMPLES = 65536
 
 
 class RunDirError(ValueError):
@@ -303,7 +304,11 @@ class EpochMonitor:
                 if name != "epoch":
                     tf.summary.scalar(name, value)
             for name, pre in pre_activations.items():
-                tf.summary.histogram(f"pre_activation/{name}", pre)
+                # TensorBoard's histogram op holds a (values x buckets) matrix:
+                # millions of values would cost GBs, a strided 64k sample does not.
+                values = tf.reshape(pre, [-1])
+                stride = max(1, int(values.shape[0]) // HISTOGRAM_SAMPLES)
+                tf.summary.histogram(f"pre_activation/{name}", values[::stride])
             tf.summary.image("progress", iio.imread(grid)[None, ..., None])
         self.writer.flush()
         return row
