@@ -64,6 +64,8 @@ class Config:
     # Speed and scale; none changes what is computed beyond float rounding.
     steps_per_call: int = 1
     jit_compile: bool = False
+    # One discriminator call on real and fakes together (slower on CPU: benchmarks/).
+    fused_discriminator: bool = False
     mixed_precision: str = "off"
     strategy: str = "default"
 

@@ -453,6 +453,7 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
         discriminator_optimizer,
         strategy,
         jit_compile=config.jit_compile,
+        fused=config.fused_discriminator,
     )
     steps = math.ceil(len(images) / config.batch_size)
     if config.max_steps_per_epoch:

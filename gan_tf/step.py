@@ -13,8 +13,16 @@ from gan_tf.losses import discriminator_loss, generator_loss
 from gan_tf.models import IMAGE_SHAPE
 
 
-def make_replica_step(generator, discriminator, generator_optimizer, discriminator_optimizer):
+def make_replica_step(
+    generator, discriminator, generator_optimizer, discriminator_optimizer, fused: bool = False
+):
     """The tutorial's `train_step` on one replica's share of a batch.
+
+    With `fused`, D sees real and fake images in one call on the concatenated
+    batch: the same function (D has no BatchNorm), one pass over D's weights,
+    but G's gradient then flows back through D on all 2B images, not just the
+    B fakes; it measured slower on CPU (see benchmarks/README.md), faster where
+    per-call overhead dominates.
 
     The batch size comes from the images, so a smaller last batch is paired
     with as many fakes as it has real images. Under a strategy with several
@@ -33,13 +41,13 @@ def make_replica_step(generator, discriminator, generator_optimizer, discriminat
         share = tf.cast(batch_size, tf.float32) / tf.cast(global_size, tf.float32)
         with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
             generated_images = generator(noise, training=True)
-            # One discriminator call on (2B, 28, 28, 1): D has no BatchNorm, so
-            # this is the tutorial's two calls in one pass over the weights.
-            output = discriminator(
-                tf.concat([images, tf.cast(generated_images, images.dtype)], 0), training=True
-            )
-            output = tf.cast(output, tf.float32)
-            real_output, fake_output = output[:batch_size], output[batch_size:]
+            if fused:
+                # (2B, 28, 28, 1) -> (2B, 1), split back into real and fake.
+                output = discriminator(tf.concat([images, generated_images], 0), training=True)
+                real_output, fake_output = output[:batch_size], output[batch_size:]
+            else:
+                real_output = discriminator(images, training=True)
+                fake_output = discriminator(generated_images, training=True)
             # A replica can get no images of an uneven last batch: its mean would be NaN.
             has_images = batch_size > 0
             gen_loss = tf.where(has_images, generator_loss(fake_output) * share, 0.0)
@@ -65,7 +73,12 @@ def make_replica_step(generator, discriminator, generator_optimizer, discriminat
 
 
 def make_train_step(
-    generator, discriminator, generator_optimizer, discriminator_optimizer, noise_dim: int
+    generator,
+    discriminator,
+    generator_optimizer,
+    discriminator_optimizer,
+    noise_dim: int,
+    fused: bool = False,
 ):
     """The tutorial's `train_step` as one compiled function of an (images, noise) batch.
 
@@ -76,7 +89,7 @@ def make_train_step(
         `train_step(images, noise) -> {"gen_loss": scalar, "disc_loss": scalar}`.
     """
     replica_step = make_replica_step(
-        generator, discriminator, generator_optimizer, discriminator_optimizer
+        generator, discriminator, generator_optimizer, discriminator_optimizer, fused
     )
     return tf.function(
         replica_step,
@@ -94,6 +107,7 @@ def make_train_steps(
     discriminator_optimizer,
     strategy: tf.distribute.Strategy | None = None,
     jit_compile: bool = False,
+    fused: bool = False,
 ):
     """Several training steps per call, reading (images, noise) batches from an iterator.
 
@@ -105,6 +119,7 @@ def make_train_steps(
             the models and their built optimizers, created under `strategy`'s scope.
         strategy: a `tf.distribute` strategy (default: the current one).
         jit_compile: compile the step with XLA.
+        fused: one discriminator call on real and fake images together.
 
     Returns:
         `train_steps(iterator, n) -> {"gen_loss", "disc_loss"}`: runs n steps
@@ -113,7 +128,9 @@ def make_train_steps(
     """
     strategy = strategy or tf.distribute.get_strategy()
     replica_step = tf.function(
-        make_replica_step(generator, discriminator, generator_optimizer, discriminator_optimizer),
+        make_replica_step(
+            generator, discriminator, generator_optimizer, discriminator_optimizer, fused
+        ),
         jit_compile=jit_compile,
     )
 

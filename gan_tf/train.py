@@ -48,6 +48,8 @@ _FLAGS = {
     "speed and scale": {
         "steps_per_call": "training steps per compiled call (fewer Python round trips)",
         "jit_compile": "compile the training step with XLA",
+        "fused_discriminator": "one discriminator call on real and fake images together "
+        "(same math; slower on CPU, see benchmarks/README.md)",
         "mixed_precision": "float16 (with loss scaling) or bfloat16 compute, float32 "
         "weights and losses",
         "strategy": "tf.distribute strategy: mirrored uses every local GPU; multi_worker "

@@ -58,9 +58,10 @@ def test_smaller_last_batch_does_not_retrace():
     assert train_step.experimental_get_tracing_count() == 1
 
 
-def test_fakes_match_real_batch_size():
+@pytest.mark.parametrize(("fused", "calls"), [(False, [3, 3]), (True, [6])])
+def test_fakes_match_real_batch_size(fused, calls):
     # The tutorial draws BATCH_SIZE fakes even for a 96-image last batch; here
-    # D sees exactly 2 * n images, half real and half fake.
+    # D sees as many fakes as real images.
     generator, discriminator, *optimizers = _models()
     seen = []
     original_call = discriminator.call
@@ -70,15 +71,17 @@ def test_fakes_match_real_batch_size():
         return original_call(inputs, *args, **kwargs)
 
     discriminator.call = spy
-    make_train_step(generator, discriminator, *optimizers, NOISE_DIM).python_function(*_batch(3))
-    assert seen == [6]
+    step = make_train_step(generator, discriminator, *optimizers, NOISE_DIM, fused=fused)
+    step.python_function(*_batch(3))
+    assert seen == calls
 
 
-def test_one_discriminator_call_equals_the_tutorials_two():
-    """Without dropout, D(concat(real, fake)) is exactly D(real), D(fake): no BatchNorm in D."""
+@pytest.mark.parametrize("fused", [False, True])
+def test_step_equals_the_tutorials(fused):
+    """Also fused: without dropout, D(concat(real, fake)) is exactly D(real), D(fake)."""
     images, noise = _batch(6)
     ours = _models(dropout=0.0)
-    make_train_step(*ours, NOISE_DIM)(images, noise)
+    make_train_step(*ours, NOISE_DIM, fused=fused)(images, noise)
 
     generator, discriminator, generator_optimizer, discriminator_optimizer = _models(dropout=0.0)
 
