@@ -12,6 +12,7 @@ import time
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from test_data import CASES, _bad_cases
 
 from gan_tf import loop
 from gan_tf.config import Config
@@ -265,3 +266,15 @@ def test_nonsense_flag_values(tmp_path, capsys, flags):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("python -m gan_tf.train: error:")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_data_through_the_cli(tmp_path, images, capsys, case):
+    path, expected = _bad_cases(tmp_path, images)[case]
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main(["--data", str(path), "--out-dir", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and expected in err and "Traceback" not in err
+    assert not out.exists()  # nothing written
