@@ -34,8 +34,8 @@ EVALUATION_NAME = "evaluation.json"
 METRIC_NAMES = ("fd", "score", "covered", "mode_kl", "precision", "recall")
 
 
-class EvaluationError(ValueError):
-    """The evaluation cannot run (e.g. unlabelled data); the message says why."""
+class EvaluationError(DataError):
+    """The data cannot serve an evaluation (no labels or test split); the message says why."""
 
 
 def default_cache_dir() -> Path:
@@ -296,13 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")
     parser.add_argument(
-        "--n", type=positive_int, default=10000, help="images per set (default: 10000)"
+        "--n", type=positive_int, default=10000, help="images per set, at least 10 (default: 10000)"
     )
     parser.add_argument("--data", help="real data (default: the run's own --data, or a download)")
     parser.add_argument("--dataset", choices=DATASETS, help="dataset to download (default: mnist)")
     parser.add_argument("--cache-dir", type=Path, help=f"classifier cache ({default_cache_dir()})")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     args = parser.parse_args(argv)
+    if args.n < 10:
+        parser.error(f"--n must be at least 10, got {args.n}")
     try:
         result = evaluate(args.target, args.n, args.data, args.dataset, args.cache_dir, args.seed)
     except (OSError, DataError, EvaluationError, ValueError) as e:

@@ -19,6 +19,11 @@ def frame_name(epoch: int) -> str:
     return f"image_at_epoch_{epoch:04d}.png"
 
 
+def frame_epoch(path: str | Path) -> int:
+    """The epoch of a progress image, from its name (image_at_epoch_0012.png -> 12)."""
+    return int(Path(path).stem.rsplit("_", 1)[1])
+
+
 def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4) -> Path:
     """Writes `dcgan.gif` from the run folder's `image_at_epoch_*.png`, in epoch order.
 
@@ -34,7 +39,7 @@ def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4)
         FileNotFoundError: the folder holds no progress images.
     """
     run_dir = Path(run_dir)
-    frames = sorted(run_dir.glob(FRAME_GLOB))
+    frames = sorted(run_dir.glob(FRAME_GLOB), key=frame_epoch)  # 10000 after 9999
     if not frames:
         raise FileNotFoundError(f"{run_dir}: no {FRAME_GLOB} to make a GIF from")
     return save_gif(frames, out or run_dir / GIF_NAME, fps=fps)

@@ -39,7 +39,7 @@ from gan_tf.files import (
     write_text,
 )
 from gan_tf.generate import GENERATOR_NAME
-from gan_tf.gif import FRAME_GLOB, GIF_NAME, frame_name, make_gif
+from gan_tf.gif import FRAME_GLOB, GIF_NAME, frame_epoch, frame_name, make_gif
 from gan_tf.images import save_image_grid
 from gan_tf.models import make_discriminator_model, make_generator_model
 from gan_tf.step import make_train_steps
@@ -119,6 +119,23 @@ def make_optimizers(config: Config, generator, discriminator):
     return generator_optimizer, discriminator_optimizer
 
 
+def steps_per_epoch(n_images: int, config: Config, replicas: int = 1) -> int:
+    """Batches per epoch: every image once, the last batch smaller if need be.
+
+    Under a strategy with several replicas, a last batch of fewer images than
+    replicas is left out: it cannot be split so that each replica gets one.
+    """
+    full, rest = divmod(n_images, config.batch_size)
+    steps = full + (1 if rest >= replicas else 0)
+    return min(steps, config.max_steps_per_epoch or steps)
+
+
+def newest_checkpoint(*managers: tf.train.CheckpointManager) -> str | None:
+    """The checkpoint with the highest number (step) among the managers' latest."""
+    paths = [m.latest_checkpoint for m in managers if m.latest_checkpoint]
+    return max(paths, key=lambda p: int(p.rsplit("-", 1)[1]), default=None)
+
+
 def _seed_states(model) -> list:
     # Keras keeps each Dropout's RNG state in a variable that tf.train.Checkpoint
     # does not see through the model; list them so a resumed run draws the
@@ -142,20 +159,43 @@ class EpochProgress(tf.Module):
         self.gen_loss_sum = tf.Variable(0.0, trainable=False, name="gen_loss_sum")
         self.disc_loss_sum = tf.Variable(0.0, trainable=False, name="disc_loss_sum")
         self.seconds_var = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
+        # The epoch's length and batch size when it was interrupted: `step` counts in them.
+        self.epoch_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch_steps")
+        self.batch_size = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch_size")
 
     @property
     def seconds(self) -> float:
         return float(self.seconds_var)
 
-    def pause(self, epoch: int, step: int, totals: dict, seconds: float) -> None:
+    def pause(self, epoch, step, totals, seconds, epoch_steps=0, batch_size=0) -> None:
+        """Records a stop after `step` steps of epoch `epoch + 1`."""
         self.epoch.assign(epoch)
         self.step.assign(step)
         self.gen_loss_sum.assign(totals["gen_loss"])
         self.disc_loss_sum.assign(totals["disc_loss"])
         self.seconds_var.assign(seconds)
+        self.epoch_steps.assign(epoch_steps)
+        self.batch_size.assign(batch_size)
 
     def finish(self, epoch: int) -> None:
+        """Records that `epoch` is complete."""
         self.pause(epoch, 0, {"gen_loss": 0.0, "disc_loss": 0.0}, 0.0)
+
+    def check_resumable(self, epoch_steps: int, batch_size: int) -> None:
+        """Refuses to finish an interrupted epoch whose batches would now differ.
+
+        Raises:
+            RunDirError: --batch-size or --max-steps-per-epoch changed mid-epoch.
+        """
+        if int(self.step) and (int(self.epoch_steps), int(self.batch_size)) != (
+            epoch_steps,
+            batch_size,
+        ):
+            raise RunDirError(
+                f"the interrupted epoch ran {int(self.epoch_steps)} steps of batch "
+                f"{int(self.batch_size)}; finish it with the same --batch-size and "
+                "--max-steps-per-epoch"
+            )
 
     def describe(self) -> str:
         done = f"epoch {int(self.epoch)}"
@@ -386,30 +426,31 @@ def train(config: Config, verbose: int = 1) -> list[dict]:
     check_out_dir(config)
     data = load_data(config.dataset, config.data)
     images = training_images(data, config)
-    evaluator = make_evaluator(data, config, verbose) if config.eval_every else None
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        lock = folder_lock(out_dir)
-        note = lock.__enter__()
-    except LockedError as e:
-        raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
-    except OSError as e:
-        raise RunDirError(f"cannot write to --out-dir {out_dir} ({e.strerror or e})") from None
-    try:
-        if note:
-            _log(verbose, f"{out_dir}: {note}")
-        remove_stale_temporaries(out_dir)
-        prepare_out_dir(config)
-        with stop_requests() as stop:
-            return _train(config, images, evaluator, strategy, stop, verbose)
-    except OSError as e:
-        # Disk full or folder gone mid-run: every file is written atomically, so the
-        # last good checkpoint, images and metrics are still in place.
-        raise RunDirError(
-            f"cannot write to {out_dir} ({e.strerror or e}); {_resume_hint(config)}"
-        ) from None
-    finally:
-        lock.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        try:
+            evaluator = make_evaluator(data, config, verbose) if config.eval_every else None
+            out_dir.mkdir(parents=True, exist_ok=True)
+            note = stack.enter_context(folder_lock(out_dir))
+        except LockedError as e:
+            raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
+        except OSError as e:
+            raise RunDirError(
+                f"cannot write to {e.filename or out_dir} ({e.strerror or e})"
+            ) from None
+        try:
+            if note:
+                _log(verbose, f"{out_dir}: {note}")
+            remove_stale_temporaries(out_dir)
+            prepare_out_dir(config)
+            with stop_requests() as stop:
+                return _train(config, images, evaluator, strategy, stop, verbose)
+        except OSError as e:
+            # Disk full or folder gone mid-run: every file is written atomically, so the
+            # last good checkpoint, images and metrics are still in place.
+            reason = e.strerror or e
+            raise RunDirError(
+                f"cannot write to {out_dir} ({reason}); {_resume_hint(config)}"
+            ) from None
 
 
 def _resume_hint(config: Config) -> str:
@@ -433,16 +474,21 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
     checkpoint = make_checkpoint(
         generator, discriminator, generator_optimizer, discriminator_optimizer, progress
     )
+    # Kept checkpoints every `checkpoint_every` epochs (the tutorial's 15), and one
+    # "latest" after every other epoch and on interruption: a killed run loses at
+    # most the epoch it was in.
     manager = tf.train.CheckpointManager(
         checkpoint, config.checkpoint_dir, max_to_keep=config.max_checkpoints
     )
-    if manager.latest_checkpoint:
+    latest = tf.train.CheckpointManager(checkpoint, config.checkpoint_dir / "latest", max_to_keep=1)
+    resume_from = newest_checkpoint(manager, latest)
+    if resume_from:
         try:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            checkpoint.restore(resume_from).assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:
             message = str(e).splitlines()[0]
-            raise RunDirError(f"cannot restore {manager.latest_checkpoint}: {message}") from None
-        _log(verbose, f"Resuming from {manager.latest_checkpoint} ({progress.describe()})")
+            raise RunDirError(f"cannot restore {resume_from}: {message}") from None
+        _log(verbose, f"Resuming from {resume_from} ({progress.describe()})")
     start_epoch = int(progress.epoch)
     history = [row for row in read_metrics(out_dir / METRICS_NAME) if row["epoch"] <= start_epoch]
 
@@ -455,13 +501,21 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
         jit_compile=config.jit_compile,
         fused=config.fused_discriminator,
     )
-    steps = math.ceil(len(images) / config.batch_size)
-    if config.max_steps_per_epoch:
-        steps = min(steps, config.max_steps_per_epoch)
+    steps = steps_per_epoch(len(images), config, strategy.num_replicas_in_sync)
+    progress.check_resumable(steps, config.batch_size)
+    # An interrupted run may have left progress images of epochs it never
+    # checkpointed: they are redrawn, and must not slip into this run's GIF.
+    for frame in out_dir.glob(FRAME_GLOB):
+        if frame_epoch(frame) > start_epoch:
+            frame.unlink()
 
-    def save_checkpoint():
+    def save_checkpoint(keep: bool = False):
         # Numbered by step, so a mid-epoch save sorts after the epoch before it.
-        manager.save(checkpoint_number=int(progress.epoch) * steps + int(progress.step))
+        number = int(progress.epoch) * steps + int(progress.step)
+        try:
+            (manager if keep else latest).save(checkpoint_number=number)
+        except tf.errors.OpError as e:  # TensorFlow's own file errors, e.g. disk full
+            raise OSError(None, e.message.splitlines()[0], config.checkpoint_dir) from None
 
     def interrupted(where: str) -> TrainingInterrupted:
         save_checkpoint()
@@ -475,19 +529,18 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
             start = time.perf_counter()
             totals, step = _run_epoch(
                 train_steps, strategy, images, config, epoch, steps, progress, stop, verbose,
-                manager,
+                resume_from,
             )  # fmt: skip
             seconds = progress.seconds + time.perf_counter() - start
             if step < steps:  # stopped by a signal mid-epoch
-                progress.pause(epoch - 1, step, totals, seconds)
+                progress.pause(epoch - 1, step, totals, seconds, steps, config.batch_size)
                 raise interrupted(f"at epoch {epoch}, step {step}/{steps}")
             row = {"epoch": epoch, **{k: float(v) / steps for k, v in totals.items()}}
             row.update(seconds=seconds, steps=steps)
             progress.finish(epoch)
             history.append(monitor.on_epoch_end(epoch, row))
             write_metrics(out_dir / METRICS_NAME, history)
-            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-                save_checkpoint()
+            save_checkpoint(keep=epoch % config.checkpoint_every == 0 or epoch == config.epochs)
             _log(
                 verbose,
                 f"Time for epoch {epoch} is {seconds:.1f} sec "
@@ -506,7 +559,7 @@ def _train(config, images, evaluator, strategy, stop: dict, verbose: int) -> lis
 
 
 def _run_epoch(
-    train_steps, strategy, images, config, epoch, steps, progress, stop, verbose, manager
+    train_steps, strategy, images, config, epoch, steps, progress, stop, verbose, last_good
 ):
     """Runs the steps of one epoch (from where an interruption left it).
 
@@ -552,15 +605,16 @@ def _run_epoch(
         # times a second, not every step.
         now = time.perf_counter()
         if now - last_sync > 0.5 or step == steps or stop["signal"]:
-            _check_finite(window, epoch, manager)
+            _check_finite(window, epoch, last_good)
             window.clear()
             last_sync = now
             if progbar_verbose:
                 progbar.update(step, [(k, float(v) / n) for k, v in losses.items()])
+    _check_finite(window, epoch, last_good)  # a stop can come between two checks
     return totals, step
 
 
-def _check_finite(window, epoch, manager) -> None:
+def _check_finite(window, epoch, last_good) -> None:
     """Raises DivergenceError naming the first call in `window` with a NaN or infinite loss."""
     for first, last, losses in window:
         for name, value in losses.items():
@@ -568,8 +622,8 @@ def _check_finite(window, epoch, manager) -> None:
                 steps = f"step {first}" if first == last else f"steps {first}-{last}"
                 raise DivergenceError(
                     f"{name} became {float(value)} at epoch {epoch}, {steps}; stopped "
-                    f"without saving that epoch (last checkpoint: "
-                    f"{manager.latest_checkpoint or 'none'}); try a lower learning rate"
+                    f"without saving that epoch (checkpoint kept: {last_good or 'none'}); "
+                    "try a lower learning rate"
                 )
 
 

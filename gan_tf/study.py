@@ -93,11 +93,16 @@ class StudyConfig:
         return [(v, lr, s) for lr in self.lrs for v in self.variants for s in self.seeds]
 
 
+DIVERGED_NAME = "diverged.json"
+
+
 def _finished(config: Config, final_n: int) -> bool:
     from gan_tf.evaluate import EVALUATION_NAME
     from gan_tf.loop import METRICS_NAME, read_metrics
 
     run_dir = Path(config.out_dir)
+    if (run_dir / DIVERGED_NAME).is_file():
+        return True  # the same seed would diverge the same way again
     evaluation = run_dir / EVALUATION_NAME
     rows = read_metrics(run_dir / METRICS_NAME)
     if not rows or rows[-1]["epoch"] < config.epochs or not evaluation.is_file():
@@ -112,9 +117,15 @@ def run_study(study: StudyConfig, verbose: int = 1) -> Path:
         The path of report.md.
     """
     from gan_tf.data import load_data
-    from gan_tf.evaluate import Evaluator, load_or_train_classifier, write_evaluation
+    from gan_tf.evaluate import (
+        EVALUATION_NAME,
+        Evaluator,
+        load_or_train_classifier,
+        write_evaluation,
+    )
+    from gan_tf.files import write_text
     from gan_tf.generate import load_generator
-    from gan_tf.loop import METRICS_NAME, read_metrics, train
+    from gan_tf.loop import METRICS_NAME, DivergenceError, read_metrics, train
     from gan_tf.report import RunResult, write_report
 
     out_dir = Path(study.out_dir)
@@ -142,12 +153,19 @@ def run_study(study: StudyConfig, verbose: int = 1) -> Path:
                     else f", about {elapsed / trained * (len(grid) - index + 1) / 60:.0f} min left"
                 )
                 print(f"{name}: training{eta}", flush=True)
-            train(config, verbose=0)
-            result = evaluator.report(load_generator(config.out_dir), seed=seed)
-            write_evaluation(config.out_dir, result)
+            try:
+                train(config, verbose=0)
+                result = evaluator.report(load_generator(config.out_dir), seed=seed)
+                write_evaluation(config.out_dir, result)
+            except DivergenceError as e:
+                # A result too: kept in the run folder and the report, not retried.
+                write_text(Path(config.out_dir) / DIVERGED_NAME, json.dumps({"error": str(e)}))
+                if verbose:
+                    print(f"{name}: diverged ({e})")
             trained += 1
         rows = read_metrics(Path(config.out_dir) / METRICS_NAME)
-        evaluation = json.loads((Path(config.out_dir) / "evaluation.json").read_text())
+        evaluation_path = Path(config.out_dir) / EVALUATION_NAME
+        evaluation = json.loads(evaluation_path.read_text()) if evaluation_path.is_file() else {}
         results.append(
             RunResult(
                 variant=variant.label,
@@ -261,7 +279,9 @@ def build_parser() -> ArgumentParser:
         "--dataset", choices=DATASETS, default=defaults.dataset, help="(default: mnist)"
     )
     io.add_argument("--data", help="local .npz or IDX folder instead of a download")
-    io.add_argument("--out-dir", default="runs/study", help="study folder (default: runs/study)")
+    io.add_argument(
+        "--out-dir", default=StudyConfig.out_dir, help="study folder (default: %(default)s)"
+    )
     return parser
 
 
@@ -285,8 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_every=1,
             max_checkpoints=1,
         )
-        for lr in args.lrs:
-            dataclasses.replace(base, gen_lr=lr)  # validates the learning rate
+        if args.final_n < 10:
+            raise ValueError(f"--final-n must be at least 10, got {args.final_n}")
         study = StudyConfig(
             variants=variants,
             lrs=tuple(dict.fromkeys(args.lrs)),
@@ -301,13 +321,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.fail(e)
 
     from gan_tf.data import DataError
-    from gan_tf.evaluate import EvaluationError
-    from gan_tf.loop import RunDirError
+    from gan_tf.loop import RunDirError, TrainingInterrupted
 
     try:
         run_study(study)
-    except (DataError, EvaluationError, RunDirError, OSError) as e:
+    except (DataError, RunDirError, OSError) as e:
         parser.fail(e)
+    except TrainingInterrupted as e:
+        parser.exit(130, f"\n{parser.prog}: {e}; run the same study command to go on\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"\n{parser.prog}: interrupted; run the same command to go on\n")
     return 0
 
 

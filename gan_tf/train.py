@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     from gan_tf.data import DataError
     from gan_tf.loop import DivergenceError, RunDirError, TrainingInterrupted, train
 
-    if args.resume and not (config.checkpoint_dir / "checkpoint").is_file():
+    if args.resume and not any(config.checkpoint_dir.glob("**/checkpoint")):
         parser.fail(f"--resume: no checkpoint in {config.checkpoint_dir}")
     try:
         train(config, verbose=0 if args.quiet else 1)

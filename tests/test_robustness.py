@@ -2,16 +2,19 @@
 
 import errno
 import os
+import queue
 import random
-import select
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+import tensorflow as tf
 from test_data import CASES, _bad_cases
 
 from gan_tf import loop
@@ -39,27 +42,23 @@ def cli_args(data, out, epochs=3, steps=30):
 
 
 def start(args):
-    return subprocess.Popen(
+    """A training subprocess whose stdout lines arrive on a queue (no blocking reads)."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "gan_tf.train", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
+    process.lines = queue.Queue()
 
+    def pump():
+        for line in process.stdout:
+            process.lines.put(line)
+        process.lines.put(None)
 
-def wait_for_training(process, timeout=120):
-    """Reads stdout until the first "Epoch" line: TensorFlow is loaded and steps run."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 1)
-        if ready:
-            line = process.stdout.readline()
-            if not line:
-                return False  # exited
-            if line.startswith("Epoch"):
-                return True
-    raise TimeoutError("no training output")
+    threading.Thread(target=pump, daemon=True).start()
+    return process
 
 
 def assert_run_intact(out, epochs):
@@ -73,70 +72,131 @@ def assert_run_intact(out, epochs):
     return rows
 
 
-def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data):
+def signal_after_calls(monkeypatch, calls, signals=(signal.SIGINT,)):
+    """Makes training send itself `signals` right after its `calls`-th compiled call."""
+    make_train_steps = loop.make_train_steps
+    count = {"n": 0}
+
+    def patched(*args, **kwargs):
+        steps = make_train_steps(*args, **kwargs)
+
+        def train_steps(iterator, n):
+            losses = steps(iterator, n)
+            count["n"] += 1
+            if count["n"] == calls:
+                for sig in signals:
+                    os.kill(os.getpid(), sig)
+            return losses
+
+        return train_steps
+
+    monkeypatch.setattr(loop, "make_train_steps", patched)
+
+
+def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data, monkeypatch, capsys):
     straight = tmp_path / "straight"
     assert main([*cli_args(data, straight, epochs=2), "--quiet"]) == 0
 
     out = tmp_path / "interrupted"
-    process = start(cli_args(data, out, epochs=2))
-    assert wait_for_training(process)
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
-    assert "stopped" in stderr and "checkpoint saved; resume with:" in stderr
-    assert "Traceback" not in stderr
-    assert (out / "generator.keras").is_file()
+    with monkeypatch.context() as patch:
+        signal_after_calls(patch, 40)  # epoch 2, step 10 of 30
+        with pytest.raises(SystemExit) as info:
+            main([*cli_args(data, out, epochs=2), "--quiet"])
+    assert info.value.code == 130
+    err = capsys.readouterr().err
+    assert "SIGINT: stopped at epoch 2, step 10/30; checkpoint saved; resume with:" in err
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
+    assert (out / "generator.keras").is_file() and (out / "dcgan.gif").is_file()
 
-    resumed = start(cli_args(data, out, epochs=2))
-    stdout, stderr = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, stderr
-    assert "Resuming from" in stdout
+    assert main([*cli_args(data, out, epochs=2)]) == 0
+    assert "Epoch 2/2 from step 11" in capsys.readouterr().out
     rows = assert_run_intact(out, 2)
     for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
         assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
         assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
 
 
-def test_second_sigint_exits_at_once(tmp_path, data):
+def test_sigterm_after_the_last_step_of_an_epoch(tmp_path, data, monkeypatch, capsys):
     out = tmp_path / "run"
-    process = start(cli_args(data, out, epochs=50))
-    assert wait_for_training(process)
-    process.send_signal(signal.SIGINT)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "Traceback" not in stderr
-    # Whatever was written is readable: the config, and any metrics rows.
-    Config.from_json((out / "config.json").read_text())
-    read_metrics(out / "metrics.csv")
+    signal_after_calls(monkeypatch, 30, (signal.SIGTERM,))  # the end of epoch 1
+    with pytest.raises(SystemExit) as info:
+        main([*cli_args(data, out, epochs=3), "--quiet"])
+    assert info.value.code == 130
+    assert "SIGTERM: stopped after epoch 1" in capsys.readouterr().err
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
+
+
+def test_interrupted_epoch_needs_the_same_batches(tmp_path, data, monkeypatch, capsys):
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        signal_after_calls(patch, 5)
+        with pytest.raises(SystemExit):
+            main([*cli_args(data, out), "--quiet"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["--out-dir", str(out), "--batch-size", "16"])
+    assert info.value.code == 2
+    assert "finish it with the same --batch-size" in capsys.readouterr().err
+
+
+def test_second_ctrl_c_interrupts_at_once():
+    with loop.stop_requests() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100):  # the handler runs between bytecodes, soon after
+            if stop["signal"]:
+                break
+            time.sleep(0.01)
+        assert stop["signal"] == "SIGINT"  # the first only asks to stop
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here, between bytecodes
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_random_kill_9_then_resume(tmp_path, data):
-    epochs = 3
+    """Kills a real training process at random points: in steps, in image, metrics and
+    checkpoint writes, at start-up. Every epoch is one step, so where the kills land does
+    not depend on the machine's speed."""
+    epochs = 30
     straight = tmp_path / "straight"
-    assert main([*cli_args(data, straight, epochs=epochs), "--quiet"]) == 0
+    assert main([*cli_args(data, straight, epochs=epochs, steps=1), "--quiet"]) == 0
     out = tmp_path / "killed"
+    args = cli_args(data, out, epochs=epochs, steps=1)
     rng = random.Random(0)
     kills = 0
     while kills < 10:
-        process = start(cli_args(data, out, epochs=epochs))
-        if not wait_for_training(process):
-            break  # the run had nothing left to train
-        time.sleep(rng.uniform(0, 2.5))
+        process = start(args)
+        # Let it print a random number of lines (start-up, "Epoch", "Time for epoch"),
+        # then a random moment more.
+        for _ in range(rng.randint(1, 5)):
+            if process.lines.get(timeout=120) is None:
+                break
+        time.sleep(rng.uniform(0, 0.2))
         if process.poll() is not None:
-            break
+            break  # it finished: kills >= 10 below says whether that was too soon
         process.kill()
         process.wait()
         kills += 1
-    finish = start(cli_args(data, out, epochs=epochs))
-    _, stderr = finish.communicate(timeout=300)
-    assert finish.returncode == 0, stderr
     assert kills >= 10
+    assert main([*args, "--quiet"]) == 0
     rows = assert_run_intact(out, epochs)
     # Every resumption replays the same data, noise and dropout: same losses as no kills.
     for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
         assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
+
+
+def test_frames_of_lost_epochs_leave_the_gif(tmp_path, data):
+    out = tmp_path / "run"
+    assert main([*cli_args(data, out, epochs=1, steps=2), "--quiet"]) == 0
+    # As if a killed run had drawn epochs 2-9 without a checkpoint.
+    for epoch in range(2, 10):
+        shutil.copy(out / "image_at_epoch_0001.png", out / f"image_at_epoch_{epoch:04d}.png")
+    assert main([*cli_args(data, out, epochs=2, steps=2), "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("image_at_epoch_*.png")) == [
+        "image_at_epoch_0001.png",
+        "image_at_epoch_0002.png",
+    ]
+    assert iio.imread(out / "dcgan.gif", index=None).shape[0] == 2
 
 
 def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data, monkeypatch):
@@ -211,6 +271,24 @@ def test_disk_full_keeps_the_last_good_files(tmp_path, data, monkeypatch, capsys
     assert "No space left on device" in err and "resume with:" in err and "\n" not in err
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
     assert (out / "checkpoints" / "checkpoint").is_file()
+
+
+def test_checkpoint_write_failure_is_one_line(tmp_path, data, monkeypatch, capsys):
+    out = tmp_path / "run"
+    save = tf.train.CheckpointManager.save
+
+    def full(self, *args, **kwargs):
+        if self.directory.endswith("latest"):
+            raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", full)
+    with pytest.raises(SystemExit) as info:
+        main([*cli_args(data, out, epochs=3, steps=2), "--checkpoint-every", "2", "--quiet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "No space left on device" in err and "\n" not in err
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
 
 
 @pytest.mark.parametrize(

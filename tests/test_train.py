@@ -100,6 +100,21 @@ def test_other_architecture_in_out_dir_is_refused(tmp_path, npz_path):
     assert (out / "config.json").read_text() == before  # nothing overwritten
 
 
+def test_bfloat16_xla_and_several_steps_per_call(tmp_path, npz_path):
+    out = tmp_path / "fast"
+    config = tiny(
+        out, npz_path, mixed_precision="bfloat16", jit_compile=True, steps_per_call=2,
+        max_steps_per_epoch=3,
+    )  # fmt: skip
+    history = train(config, verbose=0)
+    assert [r["steps"] for r in history] == [3, 3]  # calls of 2 + 1 steps
+    assert all(np.isfinite(r["gen_loss"]) and np.isfinite(r["disc_loss"]) for r in history)
+    assert (out / "image_at_epoch_0002.png").is_file()
+    import keras
+
+    assert keras.models.load_model(out / "generator.keras").output.dtype == "float32"
+
+
 def test_finished_run_trains_nothing(tmp_path, npz_path):
     out = tmp_path / "run"
     config = tiny(out, npz_path, epochs=1)
@@ -110,7 +125,7 @@ def test_finished_run_trains_nothing(tmp_path, npz_path):
 
 
 @pytest.mark.skipif(
-    not (REAL_MNIST / "train-images-idx3-ubyte.gz").is_file() and not REQUIRE_REAL_MNIST,
+    not REAL_MNIST.exists() and not REQUIRE_REAL_MNIST,
     reason=f"real MNIST not found at {REAL_MNIST} (set GAN_TF_MNIST to a folder of IDX files)",
 )
 def test_real_mnist_short_run(tmp_path):
