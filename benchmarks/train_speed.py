@@ -33,6 +33,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from gan_tf.cli import positive_int  # noqa: E402
 from gan_tf.config import Config  # noqa: E402
 from gan_tf.data import load_data, make_dataset  # noqa: E402
 from gan_tf.loop import make_optimizers  # noqa: E402
@@ -204,7 +205,9 @@ def main() -> None:
         default=os.environ.get("GAN_TF_DATA", str(REPO.parent / "shared" / "data" / "mnist")),
         help="MNIST .npz or IDX folder (default: $GAN_TF_DATA or ../shared/data/mnist)",
     )
-    parser.add_argument("--steps-per-call", type=int, default=1, help="gan_tf's (default: 1)")
+    parser.add_argument(
+        "--steps-per-call", type=positive_int, default=1, help="gan_tf's (default: 1)"
+    )
     parser.add_argument("--jit-compile", action="store_true", help="gan_tf with XLA")
     args = parser.parse_args()
 

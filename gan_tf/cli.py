@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 
 def quiet_tensorflow() -> None:
@@ -28,7 +27,11 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer > 0."""
+    """argparse type: an integer > 0.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else, which argparse reports in one line.
+    """
     try:
         value = int(text)
     except ValueError:
@@ -36,7 +39,3 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
-
-
-def stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

@@ -215,6 +215,18 @@ def _check(data: Data, source: Path) -> Data:
     return Data(**fixed)
 
 
+def scale_images(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [-1, 1], the tutorial's `(x - 127.5) / 127.5`.
+
+    Args:
+        images: uint8 images.
+
+    Returns:
+        float32 images with a channel axis, in the generator's range.
+    """
+    return (images[..., None].astype(np.float32) - 127.5) / 127.5
+
+
 def make_dataset(
     images: np.ndarray,
     batch_size: int,

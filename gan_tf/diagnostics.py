@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_tf.data import scale_images
 from gan_tf.losses import discriminator_loss, generator_loss
 from gan_tf.models import DISC_HIDDEN_LAYERS
 
@@ -42,7 +43,7 @@ def probe_batch(images: np.ndarray, size: int, noise_dim: int, seed: int):
     """
     rng = np.random.default_rng([seed, 3])
     index = rng.choice(len(images), size=min(size, len(images)), replace=False)
-    real = (images[np.sort(index)][..., None].astype(np.float32) - 127.5) / 127.5
+    real = scale_images(images[np.sort(index)])
     noise = rng.standard_normal((size, noise_dim), dtype=np.float32)
     return tf.constant(real), tf.constant(noise)
 

@@ -26,6 +26,7 @@ from gan_tf import metrics
 from gan_tf.cli import ArgumentParser, positive_int, quiet_tensorflow
 from gan_tf.config import DATASETS, read_config
 from gan_tf.data import Data, DataError, load_data
+from gan_tf.data import scale_images as scale
 
 NUM_CLASSES = 10
 # Bump when the classifier's architecture or training changes, to retire cached ones.
@@ -44,11 +45,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["GAN_TF_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "gan_tf"
-
-
-def scale(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [-1, 1], the generator's range."""
-    return (images[..., None].astype(np.float32) - 127.5) / 127.5
 
 
 def make_classifier_model():
@@ -202,10 +198,9 @@ class Evaluator:
 
     def score_generator(self, generator, seed: int = 0) -> dict:
         """Scores N images drawn from `generator` with noise seeded by `seed`."""
-        noise_dim = generator.input_shape[-1]
-        noise = np.random.default_rng([seed, 7]).standard_normal((self.n, noise_dim), np.float32)
-        images = generator.predict(noise, batch_size=500, verbose=0)
-        return self.score(images)
+        from gan_tf.generate import generate
+
+        return self.score(generate(generator, self.n, seed=seed))
 
     def reference(self) -> dict:
         """The same figures for N real training images: what a perfect generator would get."""

@@ -77,10 +77,11 @@ def check_out_dir(config: Config) -> None:
     except ValueError as e:
         raise RunDirError(str(e)) from None
     if saved is not None and _architecture(saved) != _architecture(config):
+        before = _architecture(saved)
         differences = ", ".join(
-            f"{k}={_architecture(saved).get(k)!r} (this run: {v!r})"
+            f"{k}={before.get(k)!r} (this run: {v!r})"
             for k, v in _architecture(config).items()
-            if _architecture(saved).get(k) != v
+            if before.get(k) != v
         )
         raise RunDirError(
             f"{out_dir} holds a run with a different architecture: {differences}; "

@@ -426,8 +426,9 @@ def reading(summary: Sequence[dict]) -> list[str]:
 
 
 LIMITS = (
-    "The budget is reduced (see above): longer training can change which variant ends ahead.",
-    "One dataset (MNIST) and one architecture (the tutorial's DCGAN).",
+    "The training budget (see above) is one budget: longer or otherwise tuned training can "
+    "change which variant ends ahead.",
+    "One dataset (the one named above) and one architecture (the tutorial's DCGAN).",
     "FD, score, classes, precision and recall come from a classifier's features; "
     "they are not human judgement of the samples.",
     "Spread is over the seeds listed; few seeds make the std itself uncertain.",
