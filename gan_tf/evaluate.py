@@ -287,6 +287,7 @@ def format_table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `python -m gan_tf.evaluate` command; bad input exits 2 with one line."""
     quiet_tensorflow()
     parser = ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")

@@ -40,7 +40,16 @@ def load_generator(path: str | Path):
 
 
 def generate(generator, n: int, seed: int = 0):
-    """`n` images in [-1, 1], (n, 28, 28, 1), from noise seeded by `seed`."""
+    """Draws images from a generator.
+
+    Args:
+        generator: a Keras model (B, noise_dim) -> (B, 28, 28, 1).
+        n: how many.
+        seed: seeds the noise.
+
+    Returns:
+        float32 (n, 28, 28, 1) images in [-1, 1].
+    """
     import numpy as np
 
     noise_dim = generator.input_shape[-1]
@@ -49,6 +58,7 @@ def generate(generator, n: int, seed: int = 0):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `python -m gan_tf.generate` command; bad input exits 2 with one line."""
     quiet_tensorflow()
     parser = ArgumentParser(prog="python -m gan_tf.generate", description=__doc__.split("\n")[0])
     parser.add_argument("model", type=Path, help="a run folder, or a generator .keras file")

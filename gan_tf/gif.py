@@ -46,6 +46,7 @@ def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `python -m gan_tf.gif` command; bad input exits 2 with one line."""
     from gan_tf.cli import ArgumentParser
 
     parser = ArgumentParser(prog="python -m gan_tf.gif", description=__doc__.split("\n")[0])

@@ -107,6 +107,13 @@ def make_optimizers(config: Config, generator, discriminator):
     """The tutorial's two Adam optimizers, built so a checkpoint restores their moments.
 
     (keras-team/keras#19389: an unbuilt optimizer silently drops restored slots.)
+
+    Args:
+        config: learning rates, beta_1 and mixed precision.
+        generator, discriminator: the models whose variables the optimizers update.
+
+    Returns:
+        (generator_optimizer, discriminator_optimizer), wrapped in loss scaling for float16.
     """
     generator_optimizer = keras.optimizers.Adam(config.gen_lr, beta_1=config.beta1)
     discriminator_optimizer = keras.optimizers.Adam(config.disc_lr, beta_1=config.beta1)
@@ -209,6 +216,13 @@ def make_checkpoint(
     """Everything a resumed run needs: weights, Adam moments, dropout RNG states, progress.
 
     (The noise needs no state: it is a function of seed, epoch and step.)
+
+    Args:
+        generator, discriminator, generator_optimizer, discriminator_optimizer: as built.
+        progress: the run's `EpochProgress`.
+
+    Returns:
+        A `tf.train.Checkpoint` of all of them.
     """
     return tf.train.Checkpoint(
         generator_optimizer=generator_optimizer,
@@ -265,7 +279,14 @@ def progress_noise(config: Config) -> tf.Tensor:
 
 
 def read_metrics(path: str | Path) -> list[dict]:
-    """Rows of a run's metrics.csv as dicts of floats (epoch as int); [] if absent."""
+    """Rows of a run's metrics.csv.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        One dict per row, floats (NaN where empty) but "epoch" as int; [] if there is no file.
+    """
     path = Path(path)
     if not path.is_file():
         return []
@@ -278,7 +299,12 @@ def read_metrics(path: str | Path) -> list[dict]:
 
 
 def write_metrics(path: str | Path, rows: list[dict]) -> None:
-    """Writes all rows atomically (a few KB: rewriting beats appending to a torn file)."""
+    """Writes all rows atomically (a few KB: rewriting beats appending to a torn file).
+
+    Args:
+        path: the CSV file.
+        rows: dicts of numbers; a column missing from a row is written empty.
+    """
     buffer = io.StringIO()
     fields = list(dict.fromkeys(k for row in rows for k in row))
     writer = csv.DictWriter(buffer, fieldnames=fields, restval="")
@@ -295,7 +321,15 @@ def save_generator(generator, path: str | Path) -> None:
 
 
 def training_images(data, config: Config) -> np.ndarray:
-    """The training images, or a seeded subset of `config.train_limit` of them."""
+    """The training images, or a seeded subset of `config.train_limit` of them.
+
+    Args:
+        data: the loaded `Data`.
+        config: the run's settings (train_limit, seed).
+
+    Returns:
+        uint8 (N, 28, 28) images.
+    """
     images = data.x_train
     if config.train_limit and config.train_limit < len(images):
         rng = np.random.default_rng([config.seed, 11])

@@ -113,6 +113,12 @@ def _finished(config: Config, final_n: int) -> bool:
 def run_study(study: StudyConfig, verbose: int = 1) -> Path:
     """Trains and evaluates every run of the grid that is not finished, then writes the report.
 
+    A run that diverges is recorded (diverged.json) and counts as finished.
+
+    Args:
+        study: the grid and budget.
+        verbose: 0 silent, 1 a line per run.
+
     Returns:
         The path of report.md.
     """
@@ -286,6 +292,7 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `python -m gan_tf.study` command; bad input exits 2 with one line."""
     quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
