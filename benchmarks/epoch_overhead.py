@@ -77,6 +77,8 @@ def main() -> None:
         f"{len(history)} epochs of {history[0]['steps']} steps at batch {config.batch_size}: "
         f"steps {steps_time:.1f} s; whole train() {total:.1f} s (incl. start-up, data loading)"
     )
+    per_epoch = ", ".join(f"{row['seconds']:.1f}" for row in history)
+    print(f"  step time per epoch: {per_epoch} s (the first includes tracing the step)")
     overhead = 0.0
     for name, seconds in spent.items():
         overhead += seconds
