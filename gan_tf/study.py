@@ -276,8 +276,8 @@ def build_parser() -> ArgumentParser:
     measure.add_argument(
         "--final-n",
         type=positive_int,
-        default=10000,
-        help="samples for the final score (default: 10000)",
+        default=StudyConfig.final_n,
+        help="samples for the final score, at least 10 (default: %(default)s)",
     )
     measure.add_argument("--cache-dir", help="classifier cache (default: ~/.cache/gan_tf)")
     io = parser.add_argument_group("data and output")
