@@ -263,7 +263,7 @@ def make_dataset(
         .batch(batch_size)
     )
     if noise_dim is None:
-        dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(scale, num_parallel_calls=_PARALLEL_CALLS)
     else:
 
         def with_noise(index, batch):
@@ -271,5 +271,27 @@ def make_dataset(
             noise = tf.random.stateless_normal([tf.shape(batch)[0], noise_dim], seed=noise_seed)
             return scale(batch), noise
 
-        dataset = dataset.enumerate().map(with_noise, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.enumerate().map(with_noise, num_parallel_calls=_PARALLEL_CALLS)
+    return dataset.prefetch(_PREFETCH).with_options(pipeline_options())
+
+
+# Batches kept ready, and batches prepared at once: a cast and a noise draw per batch
+# need no more, on a CPU or a GPU (benchmarks/epoch_speed.py).
+_PREFETCH = 2
+_PARALLEL_CALLS = 2
+
+
+def pipeline_options():
+    """tf.data options for the training pipeline: fixed settings, no autotuner.
+
+    tf.data's autotuner runs one background thread per iterator that sleeps
+    between tuning rounds, each sleep twice as long as the last (up to a minute),
+    and dropping the iterator does not always wake it: releasing an epoch's
+    iterator before its end (--max-steps-per-epoch) then waited out the rest of
+    that sleep, about 8-20 s an epoch on a 2-core CPU (issue 13, benchmarks/README.md).
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
