@@ -1,9 +1,73 @@
-"""What every gan_tf command shares: one-line errors, quiet TensorFlow."""
+"""What every gan_tf command shares: flags derived from `Config`, one-line errors, quiet TF.
+
+Each `Config` field's flag has its help text here, once; its type, choices and
+default come from the dataclass, so `train`, `study` and `evaluate` cannot disagree.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+from collections.abc import Callable, Iterable
+
+from gan_tf.config import ACTIVATIONS, DATASETS, MIXED_PRECISION, STRATEGIES, Config
+from gan_tf.errors import run_command
+
+FLAG_HELP = {
+    # model
+    "activation": "the discriminator's hidden activation",
+    "alpha": "LeakyReLU's negative slope (tutorial: Keras' 0.3; DCGAN paper: 0.2); "
+    "ignored for relu",
+    "dropout": "dropout rate after each of the discriminator's activations",
+    "noise_dim": "length of the generator's input noise vector",
+    # training
+    "epochs": "passes over the training set",
+    "batch_size": "images per training step (an epoch's last step may have fewer)",
+    "gen_lr": "generator's Adam learning rate",
+    "disc_lr": "discriminator's Adam learning rate",
+    "beta1": "Adam's beta_1 for both optimizers (DCGAN paper: 0.5)",
+    "seed": "seeds weights, data order, noise and the fixed 16-sample progress grid; below 2**32",
+    "max_steps_per_epoch": "end each epoch after N steps, for short runs",
+    "deterministic": "TensorFlow op determinism: bit-identical reruns on the same machine "
+    "and versions, somewhat slower",
+    # speed and scale
+    "steps_per_call": "training steps per compiled call (fewer Python round trips)",
+    "jit_compile": "compile the training step with XLA",
+    "fused_discriminator": "one discriminator call on real and fake images together "
+    "(same math; slower on CPU, see benchmarks/README.md)",
+    "mixed_precision": "float16 (with loss scaling) or bfloat16 compute, float32 "
+    "weights and losses",
+    "strategy": "tf.distribute strategy: mirrored uses every local GPU; multi_worker "
+    "the machines in $TF_CONFIG",
+    # measurement
+    "probe_size": "real and generated images in the fixed batch that the per-epoch "
+    "dying-ReLU diagnostics probe the discriminator with",
+    "eval_every": "every N epochs (and after the last) score eval_n samples: FD, "
+    "classifier score, coverage, precision/recall (trains a small classifier once)",
+    "eval_n": "samples per evaluation during training (FD depends on it)",
+    "cache_dir": "where the evaluation classifier is cached (none: $GAN_TF_CACHE_DIR, "
+    "else ~/.cache/gan_tf)",
+    # data
+    "dataset": "dataset Keras downloads (and caches) when --data is not given",
+    "data": "local data instead of a download: a Keras-format .npz, or a folder of "
+    "IDX files (.gz or raw), e.g. ../shared/data/mnist (none: $GAN_TF_DATA for mnist, "
+    "$GAN_TF_DATA_FASHION_MNIST for fashion_mnist, else a download)",
+    "buffer_size": "shuffle buffer, in images",
+    "train_limit": "train on a seeded subset of N images (none: all)",
+    # output
+    "out_dir": "run folder: progress images, GIF, metrics, config, checkpoints, generator",
+    "checkpoint_every": "save a checkpoint every N epochs (and always after the last)",
+    "max_checkpoints": "checkpoints to keep",
+}
+CHOICES = {
+    "activation": ACTIVATIONS,
+    "dataset": DATASETS,
+    "mixed_precision": MIXED_PRECISION,
+    "strategy": STRATEGIES,
+}
+_METAVARS = {"int": "N", "float": "X", "str": "PATH"}
+_FIELDS = {field.name: field for field in dataclasses.fields(Config)}
 
 
 def quiet_tensorflow() -> None:
@@ -14,16 +78,69 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def flag(name: str) -> str:
+    """The flag of a `Config` field: batch_size -> --batch-size."""
+    return "--" + name.replace("_", "-")
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit code 2."""
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
-    def fail(self, error: BaseException | str):
-        """Exits with code 2 and `error` as one line, without a traceback."""
-        text = " ".join(str(error).split()) or type(error).__name__
-        self.exit(2, f"{self.prog}: error: {text}\n")
+    def add_config_flags(
+        self, group, names: Iterable[str], defaults: Config | None = None, keep_absent=False
+    ) -> None:
+        """Adds a flag for each named `Config` field to `group`.
+
+        Args:
+            group: the parser or an argument group.
+            names: `Config` field names.
+            defaults: the defaults shown in --help (default: `Config()`).
+            keep_absent: leave a flag that is not given out of the parsed namespace
+                (so saved settings can fill it), instead of setting its default.
+        """
+        defaults = defaults or Config()
+        for name in names:
+            default = getattr(defaults, name)
+            # field.type is a string such as "int" or "int | None" (PEP 563).
+            type_name = _FIELDS[name].type.split(" ")[0]
+            value = argparse.SUPPRESS if keep_absent else default
+            if type_name == "bool":
+                group.add_argument(
+                    flag(name),
+                    dest=name,
+                    action=argparse.BooleanOptionalAction,
+                    default=value,
+                    help=f"{FLAG_HELP[name]} (default: {'on' if default else 'off'})",
+                )
+                continue
+            group.add_argument(
+                flag(name),
+                dest=name,
+                type={"int": int, "float": float}.get(type_name, str),
+                choices=CHOICES.get(name),
+                default=value,
+                metavar=None if name in CHOICES else _METAVARS[type_name],
+                help=f"{FLAG_HELP[name]} (default: {'none' if default is None else default})",
+            )
+
+    def run(self, body: Callable[[], int | None], resume_hint: str = "") -> int:
+        """Runs a command's body with gan_tf's one mapping from errors to exit codes.
+
+        Returns 0 on success; any other code leaves by SystemExit, as argparse's own
+        errors do, after the one-line message.
+        """
+        code = run_command(self.prog, body, resume_hint)
+        if code:
+            self.exit(code)
+        return code
+
+
+def given_config_values(args: argparse.Namespace) -> dict:
+    """The `Config` fields present in parsed flags."""
+    return {name: getattr(args, name) for name in _FIELDS if name in args}
 
 
 def positive_int(text: str) -> int:
@@ -38,4 +155,15 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {text!r}")
     return value

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from pathlib import Path
 
-CONFIG_NAME = "config.json"
+from gan_tf.errors import ConfigError
+
 ACTIVATIONS = ("relu", "leaky_relu")
 DATASETS = ("mnist", "fashion_mnist")
 MIXED_PRECISION = ("off", "float16", "bfloat16")
@@ -84,32 +84,13 @@ class Config:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
 
-    @property
-    def checkpoint_dir(self) -> Path:
-        return Path(self.out_dir) / "checkpoints"
-
-
-def read_config(out_dir: str | Path) -> Config | None:
-    """The config saved in a run folder, or None if it has none.
-
-    Raises:
-        ValueError: the file exists but cannot be read or parsed.
-    """
-    path = Path(out_dir) / CONFIG_NAME
-    if not path.is_file():
-        return None
-    try:
-        return Config.from_json(path.read_text())
-    except (OSError, ValueError, TypeError) as e:
-        raise ValueError(f"{path}: unreadable run config ({e})") from None
-
 
 def _positive_int(config: Config, name: str, allow_none: bool = False) -> None:
     value = getattr(config, name)
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _in_range(config: Config, name: str, interval: str) -> None:
@@ -122,26 +103,26 @@ def _in_range(config: Config, name: str, interval: str) -> None:
             value <= high if interval[-1] == "]" else value < high
         )
     if not ok:
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+        raise ConfigError(f"{name} must be a number in {interval}, got {value!r}")
 
 
 def validate(config: Config) -> None:
     """Checks every user-facing choice once.
 
     Raises:
-        ValueError: naming the field, the bad value and what is valid.
+        ConfigError: naming the field, the bad value and what is valid.
     """
     if config.activation not in ACTIVATIONS:
-        raise ValueError(
+        raise ConfigError(
             f"activation must be one of {', '.join(ACTIVATIONS)}, got {config.activation!r}"
         )
     for name, valid in (("mixed_precision", MIXED_PRECISION), ("strategy", STRATEGIES)):
         if getattr(config, name) not in valid:
-            raise ValueError(
+            raise ConfigError(
                 f"{name} must be one of {', '.join(valid)}, got {getattr(config, name)!r}"
             )
     if config.dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {config.dataset!r}")
+        raise ConfigError(f"dataset must be one of {', '.join(DATASETS)}, got {config.dataset!r}")
     for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "buffer_size"):
         _positive_int(config, name)
     _positive_int(config, "num_examples_to_generate")
@@ -153,13 +134,14 @@ def validate(config: Config) -> None:
     _positive_int(config, "steps_per_call")
     _positive_int(config, "eval_n")
     if config.eval_n < 10:
-        raise ValueError(f"eval_n must be at least 10, got {config.eval_n}")
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+        raise ConfigError(f"eval_n must be at least 10, got {config.eval_n}")
+    seed = config.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ConfigError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     _in_range(config, "alpha", "[0, 1]")
     _in_range(config, "dropout", "[0, 1)")
     _in_range(config, "gen_lr", "(0, 1]")
     _in_range(config, "disc_lr", "(0, 1]")
     _in_range(config, "beta1", "[0, 1)")
     if not config.out_dir:
-        raise ValueError("out_dir must not be empty")
+        raise ConfigError("out_dir must not be empty")

@@ -18,8 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gan_tf.errors import DataError
+
 IMAGE_SHAPE = (28, 28)
-# Where to look when no --data is given, before downloading (offline machines, CI).
+# Where to look for MNIST when no --data is given, before downloading (offline machines,
+# CI); each other dataset has its own variable (`data_env`), so a local MNIST is never
+# taken for Fashion-MNIST.
 DATA_ENV = "GAN_TF_DATA"
 
 # The IDX files' standard names (yann.lecun.com and the Fashion-MNIST repo
@@ -31,10 +35,6 @@ _IDX_NAMES = {
     "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
 }
 _IDX_UBYTE = 0x08
-
-
-class DataError(ValueError):
-    """A data file is missing, unreadable or not MNIST-shaped; the message names it."""
 
 
 class Data(NamedTuple):
@@ -53,7 +53,8 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
         dataset: "mnist" or "fashion_mnist"; used when `data` is None.
         data: a Keras-format `.npz` (x_train, y_train, x_test, y_test), a folder
             of IDX files (`.gz` or raw, standard names), or one IDX image file.
-            None: $GAN_TF_DATA if set (for offline machines), else a download.
+            None: the dataset's variable if set (`data_env`: $GAN_TF_DATA for
+            MNIST), else a download.
 
     Returns:
         A `Data` of uint8 arrays.
@@ -62,7 +63,7 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
         DataError: with a one-line message naming the file and the problem.
     """
     if data is None:
-        data = os.environ.get(DATA_ENV) or None
+        data = os.environ.get(data_env(dataset)) or None
     if data is None:
         return _download(dataset)
     path = Path(data)
@@ -73,6 +74,12 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
     if _read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
         return _load_npz(path)
     return _check(Data(read_idx(path, ndim=3), None, None, None), path)
+
+
+def data_env(dataset: str) -> str:
+    """The environment variable naming a local copy of `dataset`: GAN_TF_DATA for MNIST,
+    GAN_TF_DATA_FASHION_MNIST for Fashion-MNIST."""
+    return DATA_ENV if dataset == "mnist" else f"{DATA_ENV}_{dataset.upper()}"
 
 
 def _download(dataset: str) -> Data:
@@ -295,3 +302,23 @@ def pipeline_options():
     options = tf.data.Options()
     options.autotune.enabled = False
     return options
+
+
+def steps_per_epoch(n_images: int, config, replicas: int = 1) -> int:
+    """Batches per epoch: every image once, the last batch smaller if need be.
+
+    Under a strategy with several replicas, a last batch of fewer images than
+    replicas is left out: it cannot be split so that each replica gets one.
+    """
+    full, rest = divmod(n_images, config.batch_size)
+    steps = full + (1 if rest >= replicas else 0)
+    return min(steps, config.max_steps_per_epoch or steps)
+
+
+def training_images(data, config) -> np.ndarray:
+    """The training images, or a seeded subset of `config.train_limit` of them (uint8)."""
+    images = data.x_train
+    if config.train_limit and config.train_limit < len(images):
+        rng = np.random.default_rng([config.seed, 11])
+        images = images[np.sort(rng.choice(len(images), config.train_limit, replace=False))]
+    return images

@@ -1,313 +1,70 @@
-"""Sample quality without downloads: a small classifier trained on the real data judges the fakes.
+"""Score a trained generator: FD, classifier score, coverage and precision/recall.
 
     python -m gan_tf.evaluate RUN_DIR_OR_GENERATOR [--n 10000] [--data PATH]
 
-The classifier (a small CNN, >= 99% test accuracy on MNIST) trains once per
-dataset and is cached on disk under a fingerprint of the data. Its
-penultimate-layer features and class probabilities give, for N generated images
-against the N real test images: the Fréchet distance (TF-GAN's
-`frechet_classifier_distance`), the classifier score (TF-GAN's
-`classifier_score`, at most 10), mode coverage, and k-NN precision/recall
-(Kynkäänniemi et al. 2019). The same figures for N real training images are
-the reference to read them against. FD is biased by N: compare figures of one N.
+A small classifier trained once on the real data (and cached) judges N generated
+images against N real test images; the same figures for N real training images
+are printed beside them as the reference. Writes evaluation.json beside the generator.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from gan_tf import metrics
-from gan_tf.cli import ArgumentParser, positive_int, quiet_tensorflow
-from gan_tf.config import DATASETS, read_config
-from gan_tf.data import Data, DataError, load_data
-from gan_tf.data import scale_images as scale
-
-NUM_CLASSES = 10
-# Bump when the classifier's architecture or training changes, to retire cached ones.
-CLASSIFIER_VERSION = 1
-EVALUATION_NAME = "evaluation.json"
-METRIC_NAMES = ("fd", "score", "covered", "mode_kl", "precision", "recall")
+from gan_tf.cli import ArgumentParser, given_config_values, positive_int, quiet_tensorflow, seed_int
+from gan_tf.config import Config
+from gan_tf.errors import ConfigError
+from gan_tf.sampling import DEFAULT_SEED
 
 
-class EvaluationError(DataError):
-    """The data cannot serve an evaluation (no labels or test split); the message says why."""
+def build_parser() -> ArgumentParser:
+    from gan_tf.evaluation import FINAL_N
 
-
-def default_cache_dir() -> Path:
-    """$GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf, else ~/.cache/gan_tf."""
-    if os.environ.get("GAN_TF_CACHE_DIR"):
-        return Path(os.environ["GAN_TF_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gan_tf"
-
-
-def make_classifier_model():
-    """The evaluation CNN: images in [-1, 1] -> 10 class probabilities; 128 features before."""
-    import keras
-    from keras import layers
-
-    image = keras.Input(shape=(28, 28, 1), name="image")
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(image)
-    x = layers.MaxPooling2D()(x)
-    # state size. (B, 14, 14, 32)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
-    x = layers.MaxPooling2D()(x)
-    # state size. (B, 7, 7, 64)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
-    features = layers.Dense(128, activation="relu", name="features")(x)
-    x = layers.Dropout(0.3)(features)
-    probs = layers.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
-    return keras.Model(image, probs, name="classifier")
-
-
-def fingerprint(data: Data, epochs: int) -> str:
-    """A hash of the labelled data and the classifier recipe: the classifier's cache key."""
-    digest = hashlib.sha256(f"gan_tf-classifier-v{CLASSIFIER_VERSION}-e{epochs}".encode())
-    for array in data:
-        digest.update(b"|" if array is None else np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-def _require_labels(data: Data) -> None:
-    missing = [name for name, array in data._asdict().items() if array is None]
-    if missing:
-        raise EvaluationError(
-            f"evaluation needs labelled train and test splits; the data has no {', '.join(missing)}"
-        )
-
-
-def load_or_train_classifier(
-    data: Data, cache_dir: str | Path | None = None, epochs: int = 5, verbose: int = 1
-):
-    """The dataset's evaluation classifier: from the cache, or trained once and cached.
-
-    Args:
-        data: labelled train and test splits.
-        cache_dir: where classifiers are kept (default: `default_cache_dir()`).
-        epochs: training epochs if it must be trained.
-        verbose: 0 silent, 1 Keras' progress bar while training.
-
-    Returns:
-        (the Keras classifier, info dict with `test_accuracy`, `fingerprint`, `path`).
-
-    Raises:
-        EvaluationError: the data lacks labels or a test split.
-    """
-    import keras
-
-    from gan_tf.files import atomic_path, write_text
-
-    _require_labels(data)
-    key = fingerprint(data, epochs)
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    path = cache_dir / f"classifier-{key[:16]}.keras"
-    info_path = path.with_suffix(".json")
-    if path.is_file() and info_path.is_file():
-        return keras.models.load_model(path), json.loads(info_path.read_text())
-
-    if verbose:
-        print(f"Training the evaluation classifier once for this data ({epochs} epochs)...")
-    keras.utils.set_random_seed(CLASSIFIER_VERSION)
-    model = make_classifier_model()
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    parser = ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")
+    parser.add_argument(
+        "--n",
+        type=positive_int,
+        default=FINAL_N,
+        help=f"images per set, at least 10 (default: {FINAL_N})",
     )
-    model.fit(
-        scale(data.x_train),
-        data.y_train.astype(np.int64),
-        batch_size=128,
-        epochs=epochs,
-        verbose=1 if verbose and sys.stdout.isatty() else 2 if verbose else 0,
+    parser.add_config_flags(parser, ("data", "dataset", "cache_dir"), keep_absent=True)
+    parser.add_argument(
+        "--seed",
+        type=seed_int,
+        default=DEFAULT_SEED,
+        help=f"sampling seed (default: {DEFAULT_SEED})",
     )
-    _, accuracy = model.evaluate(
-        scale(data.x_test), data.y_test.astype(np.int64), batch_size=1000, verbose=0
-    )
-    info = {"test_accuracy": float(accuracy), "fingerprint": key, "path": str(path)}
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        model.save(tmp)
-    write_text(info_path, json.dumps(info, indent=2) + "\n")
-    if verbose:
-        print(f"Classifier test accuracy {accuracy:.2%}, cached at {path}")
-    return model, info
-
-
-class Evaluator:
-    """Scores image sets against a fixed sample of N real test images.
-
-    Args:
-        classifier: from `load_or_train_classifier`.
-        data: the labelled data it was trained on.
-        n: images per set (capped at the test split's size).
-        seed: picks the real samples.
-        info: the classifier's info from `load_or_train_classifier`, kept in reports.
-    """
-
-    def __init__(
-        self, classifier, data: Data, n: int = 10000, seed: int = 0, info: dict | None = None
-    ):
-        import keras
-
-        _require_labels(data)
-        self.n = min(n, len(data.x_test))
-        self.info = {k: v for k, v in (info or {}).items() if k != "path"}
-        self._reference = None
-        self._model = keras.Model(
-            classifier.input, [classifier.get_layer("features").output, classifier.output]
-        )
-        self._data = data
-        rng = np.random.default_rng([seed, 5])
-        test = rng.choice(len(data.x_test), self.n, replace=False)
-        self._test_features, _ = self.classify(scale(data.x_test[test]))
-        self._test_stats = metrics.gaussian_stats(self._test_features)
-        self._class_counts = np.bincount(data.y_test[test], minlength=NUM_CLASSES)
-        self._train_sample = rng.choice(len(data.x_train), min(self.n, len(data.x_train)), False)
-
-    def classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(features (N, 128), probabilities (N, 10)) for float images in [-1, 1]."""
-        features, probs = self._model.predict(images, batch_size=500, verbose=0)
-        return features.astype(np.float64), probs.astype(np.float64)
-
-    def score(self, images: np.ndarray) -> dict:
-        """FD, classifier score, coverage and precision/recall of `images` vs the test sample."""
-        features, probs = self.classify(images)
-        mu, sigma = metrics.gaussian_stats(features)
-        coverage = metrics.mode_coverage(
-            probs.argmax(axis=1), NUM_CLASSES, reference=self._class_counts
-        )
-        precision, recall = metrics.precision_recall(self._test_features, features, k=3)
-        return {
-            "n": len(images),
-            "fd": metrics.frechet_distance_from_stats(mu, sigma, *self._test_stats),
-            "score": metrics.classifier_score(probs),
-            "covered": int(coverage["covered"]),
-            "mode_kl": float(coverage["kl"]),
-            "histogram": [int(c) for c in coverage["histogram"]],
-            "precision": float(precision),
-            "recall": float(recall),
-        }
-
-    def score_generator(self, generator, seed: int = 0) -> dict:
-        """Scores N images drawn from `generator` with noise seeded by `seed`."""
-        from gan_tf.generate import generate
-
-        return self.score(generate(generator, self.n, seed=seed))
-
-    def reference(self) -> dict:
-        """The same figures for N real training images: what a perfect generator would get."""
-        if self._reference is None:
-            self._reference = self.score(scale(self._data.x_train[self._train_sample]))
-        return self._reference
-
-    def report(self, generator, seed: int = 0) -> dict:
-        """{"n", "generator": figures, "reference": real-data figures, "classifier": info}."""
-        return {
-            "n": self.n,
-            "generator": self.score_generator(generator, seed=seed),
-            "reference": self.reference(),
-            "classifier": self.info,
-        }
-
-
-def write_evaluation(run_dir: str | Path, result: dict) -> Path:
-    """Saves `Evaluator.report` output as RUN_DIR/evaluation.json (atomically)."""
-    from gan_tf.files import write_text
-
-    path = Path(run_dir) / EVALUATION_NAME
-    write_text(path, json.dumps(result, indent=2) + "\n")
-    return path
-
-
-def evaluate(
-    target: str | Path,
-    n: int = 10000,
-    data: str | Path | None = None,
-    dataset: str | None = None,
-    cache_dir: str | Path | None = None,
-    seed: int = 0,
-    verbose: int = 1,
-) -> dict:
-    """Evaluates a run folder's (or a `.keras` file's) generator; writes evaluation.json.
-
-    Args:
-        target: a run folder (its config.json names the data) or a generator `.keras` file.
-        n: images per set.
-        data, dataset: the real data; default: the run's own.
-        cache_dir: classifier cache (default: `default_cache_dir()`).
-        seed: seeds the generated and the real samples.
-        verbose: 0 silent, 1 progress messages.
-
-    Returns:
-        {"n", "generator": {...}, "reference": {...}, "classifier": {...}}.
-    """
-    from gan_tf.generate import load_generator
-
-    target = Path(target)
-    run_dir = target if target.is_dir() else None
-    saved = read_config(run_dir) if run_dir else None
-    if data is None and dataset is None and saved is not None:
-        data, dataset = saved.data, saved.dataset
-    generator = load_generator(target)
-    real = load_data(dataset or "mnist", data)
-    classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
-    result = Evaluator(classifier, real, n=n, seed=seed, info=info).report(generator, seed=seed)
-    result["path"] = str(write_evaluation(run_dir or target.parent, result))
-    return result
-
-
-def format_table(result: dict) -> str:
-    """A readable console table of `evaluate`'s result."""
-    gen, ref = result["generator"], result["reference"]
-
-    def covered(figures):
-        return f"{figures['covered']}/{NUM_CLASSES}"
-
-    lines = [
-        f"Evaluation on N={result['n']} images per set "
-        f"(classifier test accuracy {result['classifier']['test_accuracy']:.2%})",
-        f"{'metric':<28}{'generator':>12}{'real data':>12}",
-        f"{'FD (lower is better)':<28}{gen['fd']:>12.3f}{ref['fd']:>12.3f}",
-        f"{'classifier score (max 10)':<28}{gen['score']:>12.3f}{ref['score']:>12.3f}",
-        f"{'classes covered':<28}{covered(gen):>12}{covered(ref):>12}",
-        f"{'class KL to real (nats)':<28}{gen['mode_kl']:>12.4f}{ref['mode_kl']:>12.4f}",
-        f"{'precision':<28}{gen['precision']:>12.3f}{ref['precision']:>12.3f}",
-        f"{'recall':<28}{gen['recall']:>12.3f}{ref['recall']:>12.3f}",
-        f"generated class histogram: {gen['histogram']}",
-    ]
-    return "\n".join(lines)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """The `python -m gan_tf.evaluate` command; bad input exits 2 with one line."""
     quiet_tensorflow()
-    parser = ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")
-    parser.add_argument(
-        "--n", type=positive_int, default=10000, help="images per set, at least 10 (default: 10000)"
-    )
-    parser.add_argument("--data", help="real data (default: the run's own --data, or a download)")
-    parser.add_argument("--dataset", choices=DATASETS, help="dataset to download (default: mnist)")
-    parser.add_argument("--cache-dir", type=Path, help=f"classifier cache ({default_cache_dir()})")
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.n < 10:
-        parser.error(f"--n must be at least 10, got {args.n}")
-    try:
-        result = evaluate(args.target, args.n, args.data, args.dataset, args.cache_dir, args.seed)
-    except (OSError, DataError, EvaluationError, ValueError) as e:
-        parser.fail(e)
-    print(format_table(result))
-    print(f"wrote {result['path']}")
-    return 0
+    given = given_config_values(args)
+
+    def body():
+        from gan_tf.evaluation import evaluate, format_table
+
+        if args.n < 10:
+            raise ConfigError(f"--n must be at least 10, got {args.n}")
+        if "dataset" in given:
+            Config(dataset=given["dataset"])  # validates it
+        result = evaluate(
+            args.target,
+            args.n,
+            given.get("data"),
+            given.get("dataset"),
+            given.get("cache_dir"),
+            args.seed,
+        )
+        print(format_table(result))
+        print(f"wrote {result['path']}")
+
+    return parser.run(body)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import imageio.v3 as iio
 import numpy as np
 
 from gan_tf.files import atomic_path
+
+# Progress grids are saved with each pixel drawn GRID_SCALE x GRID_SCALE, to be readable.
+GRID_SCALE = 4
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -44,17 +48,27 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
     return grid
 
 
-def save_image_grid(images: np.ndarray, path: str | Path, scale: int = 4, **grid_kw) -> Path:
+def upscale(image: np.ndarray, scale: int = GRID_SCALE) -> np.ndarray:
+    """Repeats each pixel of a 2-D image `scale` x `scale` times (nearest neighbour)."""
+    return np.kron(image, np.ones((scale, scale), image.dtype))
+
+
+def write_png(image: np.ndarray, path: str | Path) -> Path:
+    """Writes a uint8 image as a PNG, atomically; returns the path."""
+    with atomic_path(path) as tmp:
+        iio.imwrite(tmp, image)
+    return Path(path)
+
+
+def save_image_grid(
+    images: np.ndarray, path: str | Path, scale: int = GRID_SCALE, **grid_kw
+) -> Path:
     """Writes `image_grid(images)` as a PNG, each pixel `scale`x`scale` (nearest).
 
     Returns:
         The path written.
     """
-    grid = image_grid(images, **grid_kw)
-    grid = np.kron(grid, np.ones((scale, scale), np.uint8))
-    with atomic_path(path) as tmp:
-        iio.imwrite(tmp, grid)
-    return Path(path)
+    return write_png(upscale(image_grid(images, **grid_kw), scale), path)
 
 
 def save_gif(frames: Sequence[str | Path | np.ndarray], path: str | Path, fps: float = 4) -> Path:
@@ -78,3 +92,45 @@ def save_gif(frames: Sequence[str | Path | np.ndarray], path: str | Path, fps: f
     with atomic_path(path) as tmp:
         iio.imwrite(tmp, np.stack(arrays), duration=durations, loop=0)
     return Path(path)
+
+
+def read_frames(paths: Sequence[str | Path]) -> tuple[list[np.ndarray], list[Path]]:
+    """Reads image files for a GIF: (the images that read and match the last one's size,
+    the paths that did not)."""
+    arrays, bad = [], []
+    for path in paths:
+        try:
+            arrays.append((Path(path), iio.imread(path)))
+        except Exception:  # imageio raises many types on a damaged file
+            bad.append(Path(path))
+    size = arrays[-1][1].shape if arrays else None
+    bad += [path for path, array in arrays if array.shape != size]
+    return [array for _, array in arrays if array.shape == size], bad
+
+
+def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4) -> Path:
+    """Writes a run's progress GIF (dcgan.gif) from its image_at_epoch_NNNN.png, in epoch order.
+
+    An unreadable frame (or one of another size) is left out, with a warning naming it.
+
+    Args:
+        run_dir: a run folder.
+        out: where to write (default: RUN_DIR/dcgan.gif).
+        fps: frames per second.
+
+    Returns:
+        The GIF's path.
+
+    Raises:
+        FileNotFoundError: the folder holds no readable progress image.
+    """
+    from gan_tf.rundir import FRAME_GLOB, RunDir
+
+    run = RunDir(run_dir)
+    arrays, bad = read_frames(list(run.frames().values()))
+    if bad:
+        names = ", ".join(p.name for p in bad)
+        warnings.warn(f"{run}: left out of the GIF, unreadable: {names}", stacklevel=2)
+    if not arrays:
+        raise FileNotFoundError(f"{run}: no readable {FRAME_GLOB} to make a GIF from")
+    return save_gif(arrays, out or run.gif, fps=fps)

@@ -40,7 +40,7 @@ weights = {name: keras.models.load_model(f"{out}/{name}/generator.keras").get_we
            for name in histories}
 diff = {name: max(float(np.max(np.abs(a - b))) for a, b in zip(weights["one"], weights[name]))
         for name in ("two", "mixed", "back")}
-from gan_tf.loop import steps_per_epoch
+from gan_tf.data import steps_per_epoch
 # A last batch of 1 cannot be split over 2 replicas: left out there, kept on one device.
 assert steps_per_epoch(41, base, replicas=2) == 4 and steps_per_epoch(41, base) == 5
 print(json.dumps({"replicas": len(tf.config.list_logical_devices("CPU")),

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from gan_tf.data import Data
-from gan_tf.evaluate import (
-    EvaluationError,
+from gan_tf.errors import EvaluationError
+from gan_tf.evaluation import (
     Evaluator,
     evaluate,
     format_table,
@@ -48,7 +48,7 @@ def test_classifier_learns_and_is_cached(data, classifier):
 def test_other_data_gets_another_classifier(data, classifier):
     _, info, _ = classifier
     other = Data(data.x_train[:-1], data.y_train[:-1], data.x_test, data.y_test)
-    from gan_tf.evaluate import fingerprint
+    from gan_tf.evaluation import fingerprint
 
     assert fingerprint(other, 2) != info["fingerprint"]
 

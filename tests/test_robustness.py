@@ -17,10 +17,12 @@ import pytest
 import tensorflow as tf
 from test_data import CASES, _bad_cases
 
-from gan_tf import loop
+from gan_tf import loop, rundir, signals
 from gan_tf.config import Config
+from gan_tf.errors import DivergenceError
 from gan_tf.files import folder_lock
-from gan_tf.loop import DivergenceError, read_metrics, train
+from gan_tf.loop import train
+from gan_tf.rundir import latest_checkpoint, read_metrics
 from gan_tf.train import main
 
 from conftest import REPO, make_images
@@ -107,6 +109,8 @@ def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data, monkeypatch,
     assert "SIGINT: stopped at epoch 2, step 10/30; checkpoint saved; resume with:" in err
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
     assert (out / "generator.keras").is_file() and (out / "dcgan.gif").is_file()
+    # The newest checkpoint is the mid-epoch one in checkpoints/latest/, not epoch 1's.
+    assert latest_checkpoint(out) == str(out / "checkpoints" / "latest" / "ckpt-40")
 
     assert main([*cli_args(data, out, epochs=2)]) == 0
     assert "Epoch 2/2 from step 11" in capsys.readouterr().out
@@ -134,13 +138,13 @@ def test_interrupted_epoch_needs_the_same_batches(tmp_path, data, monkeypatch, c
             main([*cli_args(data, out), "--quiet"])
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:
-        main(["--out-dir", str(out), "--batch-size", "16"])
+        main(["--out-dir", str(out), "--batch-size", "16", "--allow-changes"])
     assert info.value.code == 2
     assert "finish it with the same --batch-size" in capsys.readouterr().err
 
 
 def test_second_ctrl_c_interrupts_at_once():
-    with loop.stop_requests() as stop:
+    with signals.stop_requests() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         for _ in range(100):  # the handler runs between bytecodes, soon after
             if stop["signal"]:
@@ -221,8 +225,10 @@ def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data, mo
         data=str(data), out_dir=str(out), epochs=3, batch_size=8, noise_dim=8,
         max_steps_per_epoch=3, checkpoint_every=1, probe_size=8,
     )  # fmt: skip
-    with pytest.raises(DivergenceError, match="gen_loss became nan at epoch 2, step 2"):
+    with pytest.raises(DivergenceError, match="gen_loss became nan at epoch 2, step 2") as info:
         train(config, verbose=0)
+    # The checkpoint of epoch 1 was written by this very run: it is the one kept.
+    assert f"checkpoint kept: {out / 'checkpoints' / 'ckpt-3'}" in str(info.value)
     checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert "ckpt-3.index" in checkpoints and not any("ckpt-6" in c for c in checkpoints)
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
@@ -256,14 +262,14 @@ def test_stale_lock_of_a_killed_run_is_taken_over(tmp_path, data, capsys):
 
 def test_disk_full_keeps_the_last_good_files(tmp_path, data, monkeypatch, capsys):
     out = tmp_path / "run"
-    write_metrics = loop.write_metrics
+    write_metrics = rundir.write_metrics
 
     def full_after_first(path, rows):
         if len(rows) > 1:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         write_metrics(path, rows)
 
-    monkeypatch.setattr(loop, "write_metrics", full_after_first)
+    monkeypatch.setattr(rundir, "write_metrics", full_after_first)
     with pytest.raises(SystemExit) as info:
         main([*cli_args(data, out, epochs=3, steps=2), "--quiet"])
     assert info.value.code == 2
@@ -304,7 +310,7 @@ def test_bad_out_dir(tmp_path, data, monkeypatch, capsys, target):
         out = tmp_path / "f" / "run"
     elif target == "not_writable":
         # os.access, not chmod: tests often run as root, who may write anywhere.
-        monkeypatch.setattr(loop.os, "access", lambda *a, **k: False)
+        monkeypatch.setattr(rundir.os, "access", lambda *a, **k: False)
     else:
         out.mkdir()
         (out / "config.json").write_text(Config(activation="relu").to_json())

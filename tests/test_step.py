@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from gan_tf import loop
+from gan_tf.build import dtype_policy, make_optimizers
 from gan_tf.config import Config
-from gan_tf.loop import dtype_policy, make_optimizers
 from gan_tf.losses import discriminator_loss, generator_loss
 from gan_tf.models import make_discriminator_model, make_generator_model
 from gan_tf.step import make_train_step, make_train_steps

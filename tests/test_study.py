@@ -1,4 +1,4 @@
-"""The study on a tiny grid: every run, the report, and a rerun that trains nothing."""
+"""The study on a tiny grid: every run, the report, a rerun that trains nothing, jobs, shards."""
 
 import subprocess
 import sys
@@ -7,34 +7,62 @@ import numpy as np
 import pytest
 
 from gan_tf.config import Config
-from gan_tf.study import StudyConfig, Variant, run_study
+from gan_tf.errors import ConfigError
+from gan_tf.grid import SETTINGS, Setting, StudyConfig, Variant, run_study
 
-from conftest import REPO, labelled_data
+from conftest import REPO, labelled_data, make_images
 
 
-def test_variant_parsing():
+def test_variant_and_setting_parsing():
     assert Variant.parse("relu") == Variant("relu", 0.0)
-    assert Variant.parse("leaky_relu") == Variant("leaky_relu", 0.3)
+    assert Variant.parse("leaky_relu") == Variant("leaky_relu", Config.alpha)
     assert Variant.parse("leaky_relu:0.01").label == "leaky_relu α=0.01"
     for bad in ("tanh", "relu:0.2", "leaky_relu:-1", "leaky_relu:x"):
-        with pytest.raises(ValueError, match="use relu, leaky_relu"):
+        with pytest.raises(ConfigError, match="use relu, leaky_relu"):
             Variant.parse(bad)
+    assert SETTINGS["tutorial"] == Setting("tutorial", Config.gen_lr, Config.beta1)
+    assert (SETTINGS["paper"].lr, SETTINGS["paper"].beta1) == (2e-4, 0.5)
+    # Folders of lr-only studies keep their names; another beta1 gets a suffix.
+    assert SETTINGS["stressed"].slug == "lr0.001" and SETTINGS["paper"].slug == "lr0.0002_b0.5"
 
 
 def test_same_seed_same_start_across_variants():
-    study = StudyConfig(variants=(Variant("relu"), Variant("leaky_relu", 0.2)), seeds=(3,))
-    a, b = (study.run_config(v, 1e-3, 3) for v in study.variants)
-    assert a.seed == b.seed and a.gen_lr == b.gen_lr == 1e-3 and a.disc_lr == 1e-3
-    assert a.out_dir != b.out_dir
+    """Every variant of a seed starts from the same weights and sees the same batches."""
+    from gan_tf.build import build_models
+    from gan_tf.data import make_dataset
 
-
-def test_tiny_study_and_rerun(tmp_path, capsys):
-    npz = tmp_path / "data.npz"
-    np.savez(npz, **labelled_data()._asdict())
     study = StudyConfig(
         variants=(Variant("relu"), Variant("leaky_relu", 0.2)),
-        lrs=(1e-4, 1e-3),
-        seeds=(0,),
+        settings=(SETTINGS["stressed"],),
+        seeds=(3,),
+        base=Config(noise_dim=8),
+    )
+    configs = [study.run_config(v, SETTINGS["stressed"], 3) for v in study.variants]
+    assert configs[0].out_dir != configs[1].out_dir
+    assert configs[0].gen_lr == configs[1].disc_lr == 1e-3
+    built = [build_models(c) for c in configs]
+    for a, b in zip(built[0].generator.weights, built[1].generator.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(built[0].discriminator.weights, built[1].discriminator.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    images = make_images(64)
+    batches = [
+        next(iter(make_dataset(images, 16, c.seed, 1, c.buffer_size, c.noise_dim))) for c in configs
+    ]
+    for a, b in zip(*batches, strict=True):  # images, then noise
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # ... and another seed does not.
+    other = build_models(study.run_config(Variant("relu"), SETTINGS["stressed"], 4))
+    assert not np.array_equal(other.generator.weights[0], built[0].generator.weights[0])
+
+
+def tiny_study(tmp_path, seeds=(0,)) -> StudyConfig:
+    npz = tmp_path / "data.npz"
+    np.savez(npz, **labelled_data()._asdict())
+    return StudyConfig(
+        variants=(Variant("relu"), Variant("leaky_relu", 0.2)),
+        settings=(SETTINGS["tutorial"], SETTINGS["stressed"]),
+        seeds=seeds,
         base=Config(
             epochs=2,
             batch_size=16,
@@ -51,19 +79,25 @@ def test_tiny_study_and_rerun(tmp_path, capsys):
         final_n=50,
         out_dir=str(tmp_path / "study"),
     )
+
+
+RUN_NAMES = [
+    "leaky_relu_0.2_lr0.0001_seed0",
+    "leaky_relu_0.2_lr0.001_seed0",
+    "relu_lr0.0001_seed0",
+    "relu_lr0.001_seed0",
+]
+
+
+def test_tiny_study_and_rerun(tmp_path, capsys):
+    study = tiny_study(tmp_path)
     report = run_study(study)
     text = report.read_text()
-    for label in ("relu", "leaky_relu α=0.2"):
-        assert text.count(f"| {label} |") == 2, text  # one row per learning rate
+    assert "relu" in text and "leaky_relu α=0.2" in text
     for name in ("fd.png", "dead.png", "grad.png", "losses.png", "samples.png", "progress.gif"):
         assert (report.parent / name).is_file(), name
     runs = sorted(p.name for p in (tmp_path / "study" / "runs").iterdir())
-    assert runs == [
-        "leaky_relu_0.2_lr0.0001_seed0",
-        "leaky_relu_0.2_lr0.001_seed0",
-        "relu_lr0.0001_seed0",
-        "relu_lr0.001_seed0",
-    ]
+    assert runs == RUN_NAMES
     metrics = (tmp_path / "study" / "runs" / runs[0] / "metrics.csv").read_text()
     assert "dead_channels_2" in metrics and "gen_image_grad_norm" in metrics and "fd" in metrics
 
@@ -74,12 +108,52 @@ def test_tiny_study_and_rerun(tmp_path, capsys):
     assert "training" not in out
 
 
-def test_bad_variant_cli():
-    result = subprocess.run(
-        [sys.executable, "-m", "gan_tf.study", "--variants", "tanh"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert result.returncode == 2
-    assert "bad variant 'tanh'" in result.stderr and "Traceback" not in result.stderr
+def _trained_runs(out_dir):
+    """{run name: number of times it trained its first epoch} from the runs' metrics."""
+    from gan_tf.rundir import RunDir
+
+    runs = sorted((out_dir / "runs").iterdir())
+    return {run.name: len(RunDir(run).read_metrics()) for run in runs}
+
+
+def test_two_shards_share_one_study_folder(tmp_path):
+    """Two processes, --shard 0/2 and 1/2, into one folder: every run exactly once."""
+    study = tiny_study(tmp_path)
+    base = study.base
+    args = [
+        sys.executable, "-m", "gan_tf.study", "--variants", "relu", "leaky_relu:0.2",
+        "--settings", "tutorial", "stressed", "--seeds", "0", "--epochs", "2",
+        "--batch-size", "16", "--max-steps-per-epoch", "2", "--eval-every", "1",
+        "--eval-n", "40", "--final-n", "50", "--data", base.data, "--cache-dir",
+        base.cache_dir, "--out-dir", study.out_dir,
+    ]  # fmt: skip
+    # noise_dim and probe_size are not study flags: the shards train the tutorial's sizes.
+    shards = [
+        subprocess.Popen([*args, "--shard", f"{i}/2"], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for i in range(2)
+    ]  # fmt: skip
+    outputs = [shard.communicate(timeout=600) for shard in shards]
+    for shard, (out, err) in zip(shards, outputs, strict=True):
+        assert shard.returncode == 0, err
+        assert out.count(": training") == 2, out
+    assert _trained_runs(tmp_path / "study") == dict.fromkeys(RUN_NAMES, 2)
+    report = (tmp_path / "study" / "report" / "report.md").read_text()
+    assert "leaky_relu α=0.2" in report
+
+
+def test_bad_variant_and_shard_cli():
+    for args, expected in [
+        (["--variants", "tanh"], "bad variant 'tanh'"),
+        (["--shard", "2/2"], "expected I/N with 0 <= I < N"),
+        (["--settings", "tutorial", "--lrs", "1e-3"], "not both"),
+        (["--seeds", "-1"], "seed must be an integer in [0, 2**32)"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "gan_tf.study", *args, "--out-dir", "/nonexistent/x"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        assert result.returncode == 2, args
+        assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -1,6 +1,7 @@
 """End-to-end training on tiny synthetic data: artifacts, resume, reproducibility."""
 
 import dataclasses
+import json
 import subprocess
 import sys
 
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 
 from gan_tf.config import Config
-from gan_tf.loop import RunDirError, read_metrics, train
+from gan_tf.errors import RunDirError
+from gan_tf.loop import train
+from gan_tf.rundir import read_metrics
 
 from conftest import REAL_MNIST, REQUIRE_REAL_MNIST
 
@@ -141,3 +144,45 @@ def test_real_mnist_short_run(tmp_path):
     # Untrained D against an untrained G: the losses start near log 2 and 2 log 2.
     assert 0.3 < history[0]["gen_loss"] < 1.5
     assert 0.8 < history[0]["disc_loss"] < 2.0
+
+
+def test_changed_training_settings_are_refused_then_recorded(tmp_path, npz_path, capsys):
+    from gan_tf.train import main
+
+    out = tmp_path / "run"
+    args = ["--data", str(npz_path), "--out-dir", str(out), "--batch-size", "16", "--noise-dim",
+            "8", "--max-steps-per-epoch", "2", "--probe-size", "8", "--quiet"]  # fmt: skip
+    assert main([*args, "--epochs", "1"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--epochs", "2", "--gen-lr", "2e-4", "--seed", "5"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "gen_lr 0.0001 -> 0.0002" in err and "seed 0 -> 5" in err, err
+    assert "--allow-changes" in err and "\n" not in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+    # A moved data file is only noted; --epochs is how a run is extended.
+    moved = tmp_path / "moved.npz"
+    moved.write_bytes(npz_path.read_bytes())
+    args[1] = str(moved)
+    assert main([*args[:-1], "--epochs", "2", "--gen-lr", "2e-4", "--allow-changes"]) == 0
+    output = capsys.readouterr().out
+    assert "the data path changed" in output and "continuing from epoch 2" in output
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["gen_lr"] == 2e-4 and saved["epochs"] == 2
+    assert saved["changes"] == [{"epoch": 2, "changes": {"gen_lr": [1e-4, 2e-4]}}]
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1, 2]
+
+
+def test_local_data_variable_is_per_dataset(monkeypatch, npz_path):
+    """$GAN_TF_DATA is MNIST: it must not stand in for --dataset fashion_mnist."""
+    from gan_tf import data as data_module
+
+    asked = []
+    monkeypatch.setattr(data_module, "_download", lambda name: asked.append(name) or "download")
+    monkeypatch.setenv("GAN_TF_DATA", str(npz_path))
+    assert data_module.load_data("fashion_mnist") == "download" and asked == ["fashion_mnist"]
+    assert data_module.load_data("mnist").x_train.shape[1:] == (28, 28)
+    monkeypatch.setenv("GAN_TF_DATA_FASHION_MNIST", str(npz_path))
+    assert data_module.load_data("fashion_mnist").x_train.shape[1:] == (28, 28)

@@ -1,0 +1,100 @@
+"""Building a run: the tf.distribute strategy, the precision policy, the models and optimizers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import keras
+import tensorflow as tf
+
+from gan_tf.config import Config
+from gan_tf.models import make_discriminator_model, make_generator_model
+
+POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+class Models(NamedTuple):
+    """The tutorial's two networks and their optimizers."""
+
+    generator: keras.Model
+    discriminator: keras.Model
+    generator_optimizer: keras.optimizers.Optimizer
+    discriminator_optimizer: keras.optimizers.Optimizer
+
+
+@contextlib.contextmanager
+def dtype_policy(mixed_precision: str) -> Iterator[None]:
+    """Builds layers under Keras' mixed-precision policy for `mixed_precision`, then restores."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(POLICIES[mixed_precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """The `tf.distribute` strategy: default (one device), mirrored (all local GPUs, or
+    all logical CPUs), or multi_worker (machines listed in $TF_CONFIG)."""
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = gpus or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Whether this process writes the run folder (always, but for non-chief workers)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict()
+    )
+
+
+def make_optimizers(config: Config, generator, discriminator):
+    """The tutorial's two Adam optimizers, built so a checkpoint restores their moments.
+
+    (keras-team/keras#19389: an unbuilt optimizer silently drops restored slots.)
+
+    Args:
+        config: learning rates, beta_1 and mixed precision.
+        generator, discriminator: the models whose variables the optimizers update.
+
+    Returns:
+        (generator_optimizer, discriminator_optimizer), wrapped in loss scaling for float16.
+    """
+    generator_optimizer = keras.optimizers.Adam(config.gen_lr, beta_1=config.beta1)
+    discriminator_optimizer = keras.optimizers.Adam(config.disc_lr, beta_1=config.beta1)
+    if config.mixed_precision == "float16":
+        # float16 gradients underflow without a dynamic loss scale; bfloat16's
+        # float32-sized exponent does not need one.
+        generator_optimizer = keras.optimizers.LossScaleOptimizer(generator_optimizer)
+        discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
+    generator_optimizer.build(generator.trainable_variables)
+    discriminator_optimizer.build(discriminator.trainable_variables)
+    return generator_optimizer, discriminator_optimizer
+
+
+def build_models(config: Config, strategy: tf.distribute.Strategy | None = None) -> Models:
+    """The tutorial's generator and discriminator (with `config`'s activation) and their
+    Adam optimizers, built under `strategy`'s scope and `config`'s precision policy.
+
+    Seeds Keras with `config.seed` first, so the same seed gives the same initial weights.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.utils.set_random_seed(config.seed)
+    with strategy.scope(), dtype_policy(config.mixed_precision):
+        generator = make_generator_model(
+            config.noise_dim, synchronized=strategy.num_replicas_in_sync > 1
+        )
+        discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
+        optimizers = make_optimizers(config, generator, discriminator)
+    return Models(generator, discriminator, *optimizers)

@@ -1,0 +1,322 @@
+"""The run folder: the one place where the name of every file a run reads or writes is spelled.
+
+    RUN_DIR/
+      config.json              the run's settings (and the changes accepted on the way)
+      metrics.csv              one row per finished epoch
+      image_at_epoch_NNNN.png  the progress grid after each epoch (the tutorial's name)
+      dcgan.gif                the progress grids as an animation
+      generator.keras          the generator, loadable with keras.models.load_model
+      evaluation.json          `python -m gan_tf.evaluate`'s figures
+      diverged.json            a study run that diverged
+      checkpoints/             kept checkpoints; checkpoints/latest/ the newest one
+      tensorboard/             scalars, histograms and the grid per epoch
+      .lock                    held while a process trains into the folder
+
+Everything here is plain file I/O (TensorFlow is imported only to find checkpoints),
+so a study report or a notebook can read run folders cheaply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from gan_tf.config import ARCHITECTURE_FIELDS, Config
+from gan_tf.errors import RunDirError
+from gan_tf.files import LockedError, folder_lock, write_text
+
+CONFIG_NAME = "config.json"
+METRICS_NAME = "metrics.csv"
+GIF_NAME = "dcgan.gif"
+GENERATOR_NAME = "generator.keras"
+EVALUATION_NAME = "evaluation.json"
+DIVERGED_NAME = "diverged.json"
+CHECKPOINTS_NAME = "checkpoints"
+LATEST_NAME = "latest"
+TENSORBOARD_NAME = "tensorboard"
+LOCK_NAME = ".lock"
+FRAME_GLOB = "image_at_epoch_*.png"
+# Only exact names count as frames: "image_at_epoch_0002 copy.png" is not one.
+_FRAME = re.compile(r"image_at_epoch_(\d{4,})\.png")
+
+
+def frame_name(epoch: int) -> str:
+    """The progress image's file name for `epoch`, as the tutorial names it."""
+    return f"image_at_epoch_{epoch:04d}.png"
+
+
+def frame_epoch(path: str | Path) -> int | None:
+    """The epoch of a progress image from its name (image_at_epoch_0012.png -> 12), or
+    None if the name is not exactly a frame's."""
+    match = _FRAME.fullmatch(Path(path).name)
+    return int(match.group(1)) if match else None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunDir:
+    """The paths of one run folder, and the reading and writing of its small files."""
+
+    path: Path
+
+    def __init__(self, path: str | Path):
+        object.__setattr__(self, "path", Path(path))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    config = property(lambda self: self.path / CONFIG_NAME)
+    metrics = property(lambda self: self.path / METRICS_NAME)
+    gif = property(lambda self: self.path / GIF_NAME)
+    generator = property(lambda self: self.path / GENERATOR_NAME)
+    evaluation = property(lambda self: self.path / EVALUATION_NAME)
+    diverged = property(lambda self: self.path / DIVERGED_NAME)
+    checkpoints = property(lambda self: self.path / CHECKPOINTS_NAME)
+    latest_checkpoints = property(lambda self: self.path / CHECKPOINTS_NAME / LATEST_NAME)
+    tensorboard = property(lambda self: self.path / TENSORBOARD_NAME)
+    lock = property(lambda self: self.path / LOCK_NAME)
+
+    def frame(self, epoch: int) -> Path:
+        """The progress image of `epoch`."""
+        return self.path / frame_name(epoch)
+
+    def frames(self) -> dict[int, Path]:
+        """{epoch: progress image}, in epoch order; files not named exactly like a frame
+        are left out."""
+        found = {frame_epoch(p): p for p in self.path.glob(FRAME_GLOB)}
+        return {epoch: found[epoch] for epoch in sorted(e for e in found if e is not None)}
+
+    # --- config.json --------------------------------------------------------------
+    def read_config(self) -> Config | None:
+        """The saved config, or None if there is none.
+
+        Raises:
+            RunDirError: the file exists but cannot be read or parsed.
+        """
+        if not self.config.is_file():
+            return None
+        try:
+            return Config.from_json(self.config.read_text())
+        except (OSError, ValueError, TypeError) as e:
+            raise RunDirError(f"{self.config}: unreadable run config ({e})") from None
+
+    def read_changes(self) -> list[dict]:
+        """The setting changes accepted so far: [{"epoch", "changes": {name: [old, new]}}]."""
+        if not self.config.is_file():
+            return []
+        try:
+            changes = json.loads(self.config.read_text()).get("changes", [])
+        except (OSError, ValueError, AttributeError):
+            return []
+        return changes if isinstance(changes, list) else []
+
+    def write_config(self, config: Config, changes: list[dict] | None = None) -> None:
+        """Saves `config` (atomically), with the record of accepted changes if any."""
+        values = json.loads(config.to_json())
+        if changes:
+            values["changes"] = changes
+        write_text(self.config, json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+    # --- metrics.csv --------------------------------------------------------------
+    def read_metrics(self) -> list[dict]:
+        """Rows of metrics.csv: floats (NaN where empty), "epoch" as int; [] if there is none.
+
+        Raises:
+            RunDirError: the file is not a metrics table (garbage, or its header is gone).
+        """
+        return read_metrics(self.metrics)
+
+    def write_metrics(self, rows: list[dict]) -> None:
+        """Writes all rows atomically (a few KB: rewriting beats appending to a torn file)."""
+        write_metrics(self.metrics, rows)
+
+    # --- evaluation.json ----------------------------------------------------------
+    def read_evaluation(self) -> dict | None:
+        """`evaluate`'s saved result, or None if there is none or it is unreadable."""
+        try:
+            result = json.loads(self.evaluation.read_text())
+        except (OSError, ValueError):
+            return None
+        return result if isinstance(result, dict) else None
+
+    def write_evaluation(self, result: dict) -> Path:
+        """Saves an evaluation result as evaluation.json (atomically)."""
+        write_text(self.evaluation, json.dumps(result, indent=2) + "\n")
+        return self.evaluation
+
+    # --- checkpoints --------------------------------------------------------------
+    def latest_checkpoint(self) -> str | None:
+        """The newest checkpoint of the run: the highest step among the kept ones in
+        checkpoints/ and the one in checkpoints/latest/ (written after every epoch and
+        on interruption). None if there is none."""
+        import tensorflow as tf
+
+        paths = []
+        for folder in (self.checkpoints, self.latest_checkpoints):
+            if folder.is_dir():
+                path = tf.train.latest_checkpoint(str(folder))
+                if path:
+                    paths.append(path)
+        return max(paths, key=checkpoint_step, default=None)
+
+
+def checkpoint_step(path: str) -> int:
+    """The number of a checkpoint path ("…/ckpt-470" -> 470): gan_tf numbers them by step."""
+    return int(str(path).rsplit("-", 1)[1])
+
+
+def latest_checkpoint(run_dir: str | Path) -> str | None:
+    """The newest checkpoint of a run folder (see `RunDir.latest_checkpoint`): pass it to
+    `tf.train.Checkpoint.restore`."""
+    return RunDir(run_dir).latest_checkpoint()
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    """Rows of a metrics.csv (see `RunDir.read_metrics`)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    rows = []
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            if not reader.fieldnames or "epoch" not in reader.fieldnames:
+                raise ValueError("no header line with an 'epoch' column")
+            for row in reader:
+                if None in row or None in row.values():
+                    raise ValueError(f"line {reader.line_num} has the wrong number of fields")
+                # Columns measured only some epochs (fd, score, ...) are empty elsewhere: NaN.
+                rows.append(
+                    {k: int(v) if k == "epoch" else float(v or "nan") for k, v in row.items()}
+                )
+    except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
+        raise RunDirError(f"{path}: not a readable metrics table ({e})") from None
+    return rows
+
+
+def write_metrics(path: str | Path, rows: list[dict]) -> None:
+    """Writes metrics rows as CSV, atomically; a column missing from a row is left empty."""
+    buffer = io.StringIO()
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buffer, fieldnames=fields, restval="")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()})
+    write_text(path, buffer.getvalue())
+
+
+# Settings a run cannot change silently once it has trained: the batches, the
+# optimizers or the data would no longer be those of the epochs before.
+TRAINING_FIELDS = (
+    "batch_size",
+    "gen_lr",
+    "disc_lr",
+    "beta1",
+    "seed",
+    "dataset",
+    "train_limit",
+    "buffer_size",
+    "max_steps_per_epoch",
+)
+ALLOW_CHANGES_FLAG = "--allow-changes"
+
+
+def _architecture(config: Config) -> dict:
+    arch = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
+    if config.activation == "relu":
+        arch.pop("alpha")  # the slope means nothing to ReLU
+    return arch
+
+
+def _has_trained(run: RunDir) -> bool:
+    return run.metrics.is_file() or run.checkpoints.is_dir()
+
+
+def check_run_dir(
+    run: RunDir, config: Config, allow_changes: bool = False
+) -> tuple[list[dict], list[str]]:
+    """Checks, without writing anything, that the run folder can hold this run.
+
+    Args:
+        run: the run folder.
+        config: the settings of the run about to train.
+        allow_changes: accept training settings that differ from the folder's run.
+
+    Returns:
+        (the record of accepted setting changes to save in config.json, notes to print).
+
+    Raises:
+        RunDirError: the path is a file or not writable; it holds a run of another
+            architecture; or, unless `allow_changes`, one trained with other settings.
+    """
+    path = run.path
+    if path.is_symlink() and not path.exists():
+        raise RunDirError(f"--out-dir {path} is a dangling symbolic link")
+    if path.exists() and not path.is_dir():
+        raise RunDirError(f"--out-dir {path} is a file, not a folder")
+    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RunDirError(f"cannot write to --out-dir {path} ({existing} is not writable)")
+    saved = run.read_config()
+    changes = run.read_changes()
+    if saved is None:
+        return changes, []
+    before, after = _architecture(saved), _architecture(config)
+    if before != after:
+        differences = ", ".join(
+            f"{k}={before.get(k)!r} (this run: {v!r})"
+            for k, v in after.items()
+            if before.get(k) != v
+        )
+        raise RunDirError(
+            f"{path} holds a run with a different architecture: {differences}; "
+            "choose another --out-dir"
+        )
+    notes = []
+    if saved.data != config.data and _has_trained(run):
+        notes.append(f"the data path changed: {saved.data} -> {config.data}")
+    changed = {
+        name: [getattr(saved, name), getattr(config, name)]
+        for name in TRAINING_FIELDS
+        if getattr(saved, name) != getattr(config, name)
+    }
+    if not changed or not _has_trained(run):
+        return changes, notes
+    listed = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in changed.items())
+    if not allow_changes:
+        raise RunDirError(
+            f"{path} was trained with other settings ({listed}); pass {ALLOW_CHANGES_FLAG} "
+            "to continue it with these, or choose another --out-dir"
+        )
+    rows = read_metrics(run.metrics)
+    epoch = (rows[-1]["epoch"] if rows else 0) + 1
+    notes.append(f"continuing from epoch {epoch} with changed settings: {listed}")
+    return [*changes, {"epoch": epoch, "changes": changed}], notes
+
+
+@contextlib.contextmanager
+def locked_run_dir(run: RunDir) -> Iterator[str | None]:
+    """Creates the run folder and holds its lock while the block runs.
+
+    Yields:
+        None, or a note that a dead run's stale lock was taken over.
+
+    Raises:
+        RunDirError: another live process trains into the folder, or it cannot be created.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            run.path.mkdir(parents=True, exist_ok=True)
+            note = stack.enter_context(folder_lock(run.path))
+        except LockedError as e:
+            raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
+        except OSError as e:
+            reason = e.strerror or e
+            raise RunDirError(f"cannot write to {e.filename or run.path} ({reason})") from None
+        yield note
