@@ -12,6 +12,7 @@ An exception outside this vocabulary is a bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 
 EXIT_USER_ERROR = 2
@@ -56,9 +57,9 @@ def one_line(error: BaseException | str) -> str:
 def file_error(error: OSError, what: str = "") -> UserError:
     """An `OSError` of the file system (disk full, no permission, name too long, ...) as a
     `UserError` naming the file."""
-    name = error.filename or what or "file"
+    name = error.filename or what or "a file"
     reason = error.strerror or one_line(error)
-    return UserError(f"cannot use {name} ({reason})")
+    return UserError(f"{name}: {reason}")
 
 
 def run_command(prog: str, body: Callable[[], int | None], resume_hint: str = "") -> int:
@@ -77,8 +78,13 @@ def run_command(prog: str, body: Callable[[], int | None], resume_hint: str = ""
     def say(message: str) -> None:
         print(f"{prog}: {message}", file=sys.stderr, flush=True)
 
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        say(f"warning: {one_line(message)}")
+
     try:
-        return body() or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # one line each, like the errors
+            return body() or 0
     except UserError as e:
         say(f"error: {one_line(e)}")
         return EXIT_USER_ERROR

@@ -21,9 +21,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        if e.filename and Path(e.filename) == tmp:  # name the file the user knows
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):  # an unwritable folder may not let it go
+            tmp.unlink(missing_ok=True)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -36,12 +40,45 @@ class LockedError(RuntimeError):
     """Another live process holds the run folder's lock."""
 
 
+if os.name == "nt":
+    import msvcrt
+
+    # Windows locks byte ranges: lock one byte far past the pid, which stays readable.
+    _LOCK_OFFSET = 1 << 20
+
+    def _try_lock(f) -> bool:
+        f.seek(_LOCK_OFFSET)
+        try:
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(f) -> None:
+        f.seek(_LOCK_OFFSET)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(f) -> bool:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(f) -> None:
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @contextlib.contextmanager
 def folder_lock(folder: str | Path) -> Iterator[str | None]:
     """Holds an exclusive lock on `folder` (file FOLDER/.lock) while the block runs.
 
-    The kernel drops the lock when its process dies, even by kill -9, so a lock
-    file left by a dead run is stale by construction and simply taken over.
+    The operating system drops the lock when its process dies, even by kill -9
+    (`flock` on Linux and macOS, `msvcrt.locking` on Windows), so a lock file left
+    by a dead run is stale by construction and simply taken over.
 
     Yields:
         None, or a note naming the dead process whose stale lock was taken over.
@@ -49,18 +86,14 @@ def folder_lock(folder: str | Path) -> Iterator[str | None]:
     Raises:
         LockedError: a live process holds the lock; the message gives its pid.
     """
-    import fcntl
-
     path = Path(folder) / ".lock"
     with open(path, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(f):
             f.seek(0)
-            holder = f.read().strip() or "unknown"
+            holder = f.read(32).strip() or "unknown"
             raise LockedError(f"{folder} is in use by another run (pid {holder})") from None
         f.seek(0)
-        previous = f.read().strip()
+        previous = f.read(32).strip()
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))
@@ -71,7 +104,7 @@ def folder_lock(folder: str | Path) -> Iterator[str | None]:
             f.seek(0)
             f.truncate()
             f.flush()
-            fcntl.flock(f, fcntl.LOCK_UN)
+            _unlock(f)
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

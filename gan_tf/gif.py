@@ -6,7 +6,6 @@ python -m gan_tf.gif RUN_DIR [--fps 4] [--out RUN_DIR/dcgan.gif]
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 from gan_tf.cli import ArgumentParser
@@ -26,14 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     def body():
         from gan_tf.images import make_gif
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                path = make_gif(args.run_dir, args.out, args.fps)
-            except FileNotFoundError as e:
-                raise UserError(str(e)) from None
-        for warning in caught:
-            print(f"{parser.prog}: warning: {warning.message}", file=sys.stderr)
+        try:
+            path = make_gif(args.run_dir, args.out, args.fps)
+        except FileNotFoundError as e:
+            raise UserError(str(e)) from None
         print(f"wrote {path}")
 
     return parser.run(body)

@@ -55,8 +55,10 @@ def upscale(image: np.ndarray, scale: int = GRID_SCALE) -> np.ndarray:
 
 def write_png(image: np.ndarray, path: str | Path) -> Path:
     """Writes a uint8 image as a PNG, atomically; returns the path."""
-    with atomic_path(path) as tmp:
-        iio.imwrite(tmp, image)
+    # The file is opened here, not by imageio: a folder that refuses it then fails once,
+    # without imageio retrying (and failing again) when its writer is collected.
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        iio.imwrite(f, image, extension=".png")
     return Path(path)
 
 
@@ -89,8 +91,8 @@ def save_gif(frames: Sequence[str | Path | np.ndarray], path: str | Path, fps: f
     durations[-1] *= 4
     if len(durations) == 1:  # Pillow wants a number, not a list, for one frame
         durations = durations[0]
-    with atomic_path(path) as tmp:
-        iio.imwrite(tmp, np.stack(arrays), duration=durations, loop=0)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        iio.imwrite(f, np.stack(arrays), extension=".gif", duration=durations, loop=0)
     return Path(path)
 
 

@@ -29,7 +29,8 @@ from gan_tf.errors import DivergenceError, RunDirError, TrainingInterrupted
 from gan_tf.files import remove_stale_temporaries
 from gan_tf.images import make_gif
 from gan_tf.monitor import EpochMonitor
-from gan_tf.rundir import RunDir, check_run_dir, locked_run_dir
+from gan_tf.preflight import check_run_dir, locked_run_dir, move_aside, remove_checkpoint_debris
+from gan_tf.rundir import RunDir
 from gan_tf.sampling import save_generator
 from gan_tf.signals import stop_requests
 from gan_tf.step import make_train_steps
@@ -52,6 +53,7 @@ def train(
     verbose: int = 1,
     *,
     allow_changes: bool = False,
+    restart: bool = False,
     on_epoch_end: Callable[[int, dict], None] | None = None,
 ) -> list[dict]:
     """Trains (or resumes) a DCGAN run in `config.out_dir`.
@@ -61,6 +63,8 @@ def train(
         verbose: 0 silent, 1 a progress bar per epoch and a summary line.
         allow_changes: continue a run folder trained with other settings (batch size,
             learning rates, beta_1, seed, data); the change is recorded in config.json.
+        restart: move an earlier run in the folder aside (to RUN_DIR.replaced-TIME) and
+            start over, instead of continuing it.
         on_epoch_end: called as `on_epoch_end(epoch, row)` after each epoch's files are
             written (benchmarks time whole epochs with it).
 
@@ -81,7 +85,7 @@ def train(
         config = dataclasses.replace(config, out_dir=str(Path(config.out_dir) / f"worker-{task}"))
     run = RunDir(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
-    changes, notes = check_run_dir(run, config, allow_changes)
+    preflight = check_run_dir(run, config, allow_changes, restart)
     data = load_data(config.dataset, config.data)
     images = training_images(data, config)
     evaluator = None
@@ -90,11 +94,14 @@ def train(
 
         evaluator = make_evaluator(data, config, verbose)
     with locked_run_dir(run) as lock_note:
-        for note in filter(None, [lock_note, *notes]):
+        for note in filter(None, [lock_note, *preflight.notes]):
             _log(verbose, f"{run}: {note}")
         try:
+            if preflight.move_aside:
+                _log(verbose, f"{run}: moved the earlier run's files to {move_aside(run)}")
             remove_stale_temporaries(run.path)
-            run.write_config(config, changes)
+            remove_checkpoint_debris(run)
+            run.write_config(config, preflight.changes)
             with stop_requests() as stop:
                 return _Training(config, run, images, strategy, stop, verbose).train(
                     evaluator, on_epoch_end

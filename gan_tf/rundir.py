@@ -18,19 +18,16 @@ so a study report or a notebook can read run folders cheaply.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import io
 import json
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-from gan_tf.config import ARCHITECTURE_FIELDS, Config
+from gan_tf.config import Config
 from gan_tf.errors import RunDirError
-from gan_tf.files import LockedError, folder_lock, write_text
+from gan_tf.files import write_text
 
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.csv"
@@ -209,114 +206,3 @@ def write_metrics(path: str | Path, rows: list[dict]) -> None:
     for row in rows:
         writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()})
     write_text(path, buffer.getvalue())
-
-
-# Settings a run cannot change silently once it has trained: the batches, the
-# optimizers or the data would no longer be those of the epochs before.
-TRAINING_FIELDS = (
-    "batch_size",
-    "gen_lr",
-    "disc_lr",
-    "beta1",
-    "seed",
-    "dataset",
-    "train_limit",
-    "buffer_size",
-    "max_steps_per_epoch",
-)
-ALLOW_CHANGES_FLAG = "--allow-changes"
-
-
-def _architecture(config: Config) -> dict:
-    arch = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
-    if config.activation == "relu":
-        arch.pop("alpha")  # the slope means nothing to ReLU
-    return arch
-
-
-def _has_trained(run: RunDir) -> bool:
-    return run.metrics.is_file() or run.checkpoints.is_dir()
-
-
-def check_run_dir(
-    run: RunDir, config: Config, allow_changes: bool = False
-) -> tuple[list[dict], list[str]]:
-    """Checks, without writing anything, that the run folder can hold this run.
-
-    Args:
-        run: the run folder.
-        config: the settings of the run about to train.
-        allow_changes: accept training settings that differ from the folder's run.
-
-    Returns:
-        (the record of accepted setting changes to save in config.json, notes to print).
-
-    Raises:
-        RunDirError: the path is a file or not writable; it holds a run of another
-            architecture; or, unless `allow_changes`, one trained with other settings.
-    """
-    path = run.path
-    if path.is_symlink() and not path.exists():
-        raise RunDirError(f"--out-dir {path} is a dangling symbolic link")
-    if path.exists() and not path.is_dir():
-        raise RunDirError(f"--out-dir {path} is a file, not a folder")
-    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise RunDirError(f"cannot write to --out-dir {path} ({existing} is not writable)")
-    saved = run.read_config()
-    changes = run.read_changes()
-    if saved is None:
-        return changes, []
-    before, after = _architecture(saved), _architecture(config)
-    if before != after:
-        differences = ", ".join(
-            f"{k}={before.get(k)!r} (this run: {v!r})"
-            for k, v in after.items()
-            if before.get(k) != v
-        )
-        raise RunDirError(
-            f"{path} holds a run with a different architecture: {differences}; "
-            "choose another --out-dir"
-        )
-    notes = []
-    if saved.data != config.data and _has_trained(run):
-        notes.append(f"the data path changed: {saved.data} -> {config.data}")
-    changed = {
-        name: [getattr(saved, name), getattr(config, name)]
-        for name in TRAINING_FIELDS
-        if getattr(saved, name) != getattr(config, name)
-    }
-    if not changed or not _has_trained(run):
-        return changes, notes
-    listed = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in changed.items())
-    if not allow_changes:
-        raise RunDirError(
-            f"{path} was trained with other settings ({listed}); pass {ALLOW_CHANGES_FLAG} "
-            "to continue it with these, or choose another --out-dir"
-        )
-    rows = read_metrics(run.metrics)
-    epoch = (rows[-1]["epoch"] if rows else 0) + 1
-    notes.append(f"continuing from epoch {epoch} with changed settings: {listed}")
-    return [*changes, {"epoch": epoch, "changes": changed}], notes
-
-
-@contextlib.contextmanager
-def locked_run_dir(run: RunDir) -> Iterator[str | None]:
-    """Creates the run folder and holds its lock while the block runs.
-
-    Yields:
-        None, or a note that a dead run's stale lock was taken over.
-
-    Raises:
-        RunDirError: another live process trains into the folder, or it cannot be created.
-    """
-    with contextlib.ExitStack() as stack:
-        try:
-            run.path.mkdir(parents=True, exist_ok=True)
-            note = stack.enter_context(folder_lock(run.path))
-        except LockedError as e:
-            raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
-        except OSError as e:
-            reason = e.strerror or e
-            raise RunDirError(f"cannot write to {e.filename or run.path} ({reason})") from None
-        yield note

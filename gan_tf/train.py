@@ -18,8 +18,9 @@ import sys
 
 from gan_tf.cli import ArgumentParser, given_config_values, quiet_tensorflow
 from gan_tf.config import Config
-from gan_tf.errors import RunDirError
-from gan_tf.rundir import ALLOW_CHANGES_FLAG, RunDir
+from gan_tf.errors import ConfigError, RunDirError
+from gan_tf.preflight import ALLOW_CHANGES_FLAG, RESTART_FLAG
+from gan_tf.rundir import RunDir
 
 FLAG_GROUPS = {
     "model": ("activation", "alpha", "dropout", "noise_dim"),
@@ -68,6 +69,12 @@ def build_parser() -> ArgumentParser:
                 help="continue a run folder with other training settings (batch size, "
                 "learning rates, beta1, seed, data); recorded in its config.json",
             )
+            group.add_argument(
+                RESTART_FLAG,
+                action="store_true",
+                help="start over in a folder that holds an earlier (or damaged) run: its files "
+                "are moved to OUT_DIR.replaced-TIME, never deleted",
+            )
             group.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
     return parser
 
@@ -80,7 +87,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
     """
     given = given_config_values(args)
     given.setdefault("out_dir", Config.out_dir)
-    base = RunDir(given["out_dir"]).read_config() or Config()
+    # --restart starts over: the earlier run's settings (its config may be damaged) are not used.
+    restart = getattr(args, "restart", False)
+    base = (None if restart else RunDir(given["out_dir"]).read_config()) or Config()
     return dataclasses.replace(base, **given)
 
 
@@ -92,11 +101,18 @@ def main(argv: list[str] | None = None) -> int:
 
     def body():
         config = config_from_args(args)
+        if args.resume and args.restart:
+            raise ConfigError(f"--resume and {RESTART_FLAG} contradict each other")
         if args.resume and not RunDir(config.out_dir).latest_checkpoint():
             raise RunDirError(f"--resume: no checkpoint in {RunDir(config.out_dir).checkpoints}")
         from gan_tf.loop import train
 
-        train(config, verbose=0 if args.quiet else 1, allow_changes=args.allow_changes)
+        train(
+            config,
+            verbose=0 if args.quiet else 1,
+            allow_changes=args.allow_changes,
+            restart=args.restart,
+        )
 
     return parser.run(body, resume_hint="; run the same command to resume")
 

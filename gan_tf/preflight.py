@@ -1,0 +1,265 @@
+"""Before a run writes into its folder: is the folder usable, and does what it holds agree?
+
+A run folder can be damaged between runs for ordinary reasons: a sync tool, a
+half-copied folder, a full disk, a file re-saved by another program. Training on
+top of a damaged run could overwrite or mix results, so `check_run_dir` reads the
+folder first (config.json, metrics.csv, the newest checkpoint in full) and
+refuses, with one line naming the file, when they do not agree on how far the
+run got. Nothing is written until it passes. `--restart` moves an earlier run
+aside, never deleting it; `--allow-changes` continues a run with other settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from gan_tf.config import ARCHITECTURE_FIELDS, Config
+from gan_tf.errors import RunDirError
+from gan_tf.files import LockedError, folder_lock
+from gan_tf.rundir import LOCK_NAME, RunDir, read_metrics
+
+# Settings a run cannot change silently once it has trained: the batches, the
+# optimizers or the data would no longer be those of the epochs before.
+TRAINING_FIELDS = (
+    "batch_size",
+    "gen_lr",
+    "disc_lr",
+    "beta1",
+    "seed",
+    "dataset",
+    "train_limit",
+    "buffer_size",
+    "max_steps_per_epoch",
+)
+ALLOW_CHANGES_FLAG = "--allow-changes"
+RESTART_FLAG = "--restart"
+_RESTART_HINT = f"; pass {RESTART_FLAG} to move the earlier run aside and start over"
+
+
+@dataclasses.dataclass
+class Preflight:
+    """What `check_run_dir` found: the record of setting changes to save, notes to
+    print, and whether an earlier run must be moved aside (`--restart`)."""
+
+    changes: list[dict]
+    notes: list[str]
+    move_aside: bool = False
+
+
+def _architecture(config: Config) -> dict:
+    arch = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
+    if config.activation == "relu":
+        arch.pop("alpha")  # the slope means nothing to ReLU
+    return arch
+
+
+def check_run_dir(
+    run: RunDir, config: Config, allow_changes: bool = False, restart: bool = False
+) -> Preflight:
+    """Checks, without writing anything, that the run folder can hold this run.
+
+    Args:
+        run: the run folder.
+        config: the settings of the run about to train.
+        allow_changes: accept training settings that differ from the folder's run.
+        restart: an earlier run in the folder is to be moved aside, not continued.
+
+    Returns:
+        A `Preflight`.
+
+    Raises:
+        RunDirError: the path is unusable (a file, a dangling link, not writable, a
+            name over the file system's limit); or the folder holds a damaged run, a
+            run of another architecture, or (unless `allow_changes`) one trained with
+            other settings.
+    """
+    try:
+        _check_path(run.path)
+        if restart:
+            return Preflight([], [], move_aside=_holds_files(run))
+        return _check_run(run, config, allow_changes)
+    except OSError as e:
+        reason = e.strerror or e
+        raise RunDirError(f"--out-dir {run.path}: {reason} ({e.filename or run.path})") from None
+
+
+def _check_path(path: Path) -> None:
+    if path.is_symlink() and not path.exists():
+        raise RunDirError(f"--out-dir {path} is a dangling symbolic link")
+    if path.exists() and not path.is_dir():
+        raise RunDirError(f"--out-dir {path} is a file, not a folder")
+    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RunDirError(f"cannot write to --out-dir {path} ({existing} is not writable)")
+    for part in path.absolute().parts:
+        if len(os.fsencode(part)) > 255:  # NAME_MAX of every common file system
+            raise RunDirError(f"--out-dir {path}: File name too long (a name over 255 bytes)")
+
+
+def _holds_files(run: RunDir) -> bool:
+    return run.path.is_dir() and any(p.name != LOCK_NAME for p in run.path.iterdir())
+
+
+def _check_run(run: RunDir, config: Config, allow_changes: bool) -> Preflight:
+    saved = run.read_config()
+    changes = run.read_changes()
+    rows = read_metrics(run.metrics)
+    epoch = _checkpoint_epoch(run)
+    _check_agreement(run, saved, rows, epoch)
+    if saved is None:
+        return Preflight(changes, [])
+    before, after = _architecture(saved), _architecture(config)
+    if before != after:
+        differences = ", ".join(
+            f"{k}={before.get(k)!r} (this run: {v!r})"
+            for k, v in after.items()
+            if before.get(k) != v
+        )
+        raise RunDirError(
+            f"{run.path} holds a run with a different architecture: {differences}; "
+            f"choose another --out-dir{_RESTART_HINT}"
+        )
+    trained = bool(rows) or epoch is not None
+    notes = []
+    if saved.data != config.data and trained:
+        notes.append(f"the data path changed: {saved.data} -> {config.data}")
+    changed = {
+        name: [getattr(saved, name), getattr(config, name)]
+        for name in TRAINING_FIELDS
+        if getattr(saved, name) != getattr(config, name)
+    }
+    if not changed or not trained:
+        return Preflight(changes, notes)
+    listed = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in changed.items())
+    if not allow_changes:
+        raise RunDirError(
+            f"{run.path} was trained with other settings ({listed}); pass {ALLOW_CHANGES_FLAG} "
+            "to continue it with these, or choose another --out-dir"
+        )
+    start = (epoch or 0) + 1
+    notes.append(f"continuing from epoch {start} with changed settings: {listed}")
+    return Preflight([*changes, {"epoch": start, "changes": changed}], notes)
+
+
+def _checkpoint_epoch(run: RunDir) -> int | None:
+    """The finished epochs that the newest checkpoint holds, or None if there is none.
+
+    Reads every tensor of it, so a truncated or damaged file is found now, not mid-restore.
+
+    Raises:
+        RunDirError: checkpoints/ is not a folder, or the newest checkpoint is damaged.
+    """
+    for folder in (run.checkpoints, run.latest_checkpoints):
+        if folder.exists() and not folder.is_dir():
+            raise RunDirError(f"{folder} is not a folder (a damaged run folder){_RESTART_HINT}")
+    import tensorflow as tf
+
+    for folder in (run.checkpoints, run.latest_checkpoints):
+        try:
+            state = tf.train.get_checkpoint_state(str(folder)) if folder.is_dir() else None
+        except Exception as e:  # a damaged text proto: the parser raises its own types
+            reason = (str(e).splitlines() or [type(e).__name__])[0]
+            raise RunDirError(
+                f"{folder / 'checkpoint'}: unreadable ({reason}){_RESTART_HINT}"
+            ) from None
+        listed = state.model_checkpoint_path if state else None
+        if (folder / "checkpoint").is_file() and not listed:
+            raise RunDirError(
+                f"{folder / 'checkpoint'}: unreadable (names no checkpoint){_RESTART_HINT}"
+            )
+        if listed and not Path(f"{folder / Path(listed).name}.index").is_file():
+            raise RunDirError(
+                f"{folder / 'checkpoint'} names {Path(listed).name}, which is missing (a damaged "
+                f"run folder){_RESTART_HINT}"
+            )
+    path = run.latest_checkpoint()
+    if path is None:
+        return None
+
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+        return int(reader.get_tensor("progress/epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+    except (tf.errors.OpError, ValueError, IndexError, KeyError, RuntimeError) as e:
+        reason = (str(e).splitlines() or [type(e).__name__])[0]
+        raise RunDirError(f"checkpoint {path} is damaged ({reason}){_RESTART_HINT}") from None
+
+
+def _check_agreement(run: RunDir, saved: Config | None, rows: list[dict], epoch) -> None:
+    """Refuses a folder whose config, metrics and checkpoint disagree on how far it got."""
+    done = len(rows)
+    if [row["epoch"] for row in rows] != list(range(1, done + 1)):
+        raise RunDirError(f"{run.metrics}: its rows are not epochs 1 to {done}{_RESTART_HINT}")
+    if saved is None and (rows or epoch is not None):
+        raise RunDirError(f"{run.config} is missing from a folder that holds a run{_RESTART_HINT}")
+    if epoch is None and done:
+        raise RunDirError(
+            f"{run.metrics} records {done} epoch(s) but {run.checkpoints} holds no checkpoint "
+            f"to continue them from{_RESTART_HINT}"
+        )
+    # Each epoch writes its metrics row, then its checkpoint: the row may be one ahead.
+    if epoch is not None and not epoch <= done <= epoch + 1:
+        raise RunDirError(
+            f"{run.metrics} records {done} epoch(s) but the newest checkpoint holds {epoch}"
+            f"{_RESTART_HINT}"
+        )
+
+
+def move_aside(run: RunDir) -> Path:
+    """Moves every file of the run folder (but its lock) into a sibling folder
+    RUN_DIR.replaced-YYYYmmdd-HHMMSS; returns it. Call it holding the folder's lock."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = run.path.with_name(f"{run.path.name}.replaced-{stamp}")
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = run.path.with_name(f"{run.path.name}.replaced-{stamp}-{suffix}")
+    target.mkdir()
+    for entry in run.path.iterdir():
+        if entry.name != LOCK_NAME:
+            shutil.move(entry, target / entry.name)
+    return target
+
+
+def remove_checkpoint_debris(run: RunDir) -> list[Path]:
+    """Deletes the temporary folders a failed checkpoint write leaves (ckpt-N_temp/);
+    call it holding the folder's lock."""
+    debris = [
+        p
+        for folder in (run.checkpoints, run.latest_checkpoints)
+        if folder.is_dir()
+        for p in folder.glob("*_temp*")
+        if p.is_dir()
+    ]
+    for path in debris:
+        shutil.rmtree(path)
+    return debris
+
+
+@contextlib.contextmanager
+def locked_run_dir(run: RunDir) -> Iterator[str | None]:
+    """Creates the run folder and holds its lock while the block runs.
+
+    Yields:
+        None, or a note that a dead run's stale lock was taken over.
+
+    Raises:
+        RunDirError: another live process trains into the folder, or it cannot be created.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            run.path.mkdir(parents=True, exist_ok=True)
+            note = stack.enter_context(folder_lock(run.path))
+        except LockedError as e:
+            raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
+        except OSError as e:
+            reason = e.strerror or e
+            raise RunDirError(f"cannot write to {e.filename or run.path} ({reason})") from None
+        yield note

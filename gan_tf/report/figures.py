@@ -1,0 +1,331 @@
+"""The pictures of the study report: per-epoch curves, the mechanism scatter, the final
+samples and the side-by-side progress GIF.
+
+Figures are `matplotlib.figure.Figure`s drawn by the Agg canvas, not pyplot: they never
+enter pyplot's list of open figures and leave the caller's backend (a notebook's, say)
+alone. Progress frames are read with imageio; an unreadable one is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from gan_tf.files import atomic_path
+from gan_tf.images import GRID_SCALE, save_gif
+from gan_tf.report.stats import (
+    Analysis,
+    RunResult,
+    column,
+    epochs,
+    is_collapsed,
+    variant_label,
+    variant_order,
+)
+from gan_tf.report.text import fmt
+from gan_tf.rundir import RunDir
+
+DPI = 100
+GIF_NAME = "progress.gif"
+MECHANISM_NAME = "mechanism.png"
+SAMPLES_NAME = "samples.png"
+MARKERS = "osD^vP*X"
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A per-epoch metrics column drawn as curves: one subplot row in figure `plot`."""
+
+    key: str
+    title: str
+    plot: str
+    scale: float = 1.0
+    unit: str = ""
+    log: bool = False  # log y axis where every plotted mean is positive
+    fd: bool = False  # an FD column: collapsed runs are left out
+
+
+COLUMNS = (
+    Column("fd", "FD", "fd.png", fd=True),
+    Column("dead_channels_1", "dead channels, layer 1", "dead.png", 100, " (%)"),
+    Column("dead_channels_2", "dead channels, layer 2", "dead.png", 100, " (%)"),
+    Column("gen_image_grad_norm", "‖∂gen_loss/∂image‖", "grad.png", log=True),
+    Column("gen_loss", "gen_loss", "losses.png"),
+    Column("disc_loss", "disc_loss", "losses.png"),
+)
+CURVE_TITLES = {
+    "fd.png": "Fréchet distance during training (lower is better; collapsed runs left out)",
+    "dead.png": "Discriminator channels with pre-activation ≤ 0 on every probe image",
+    "grad.png": "Gradient reaching the generator",
+    "losses.png": "Losses",
+}
+PLOT_NAMES = (*CURVE_TITLES, MECHANISM_NAME, SAMPLES_NAME)
+
+
+def _color(index: int):
+    return colormaps["tab10"](index % 10)
+
+
+def _save(fig: Figure, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
+
+
+def _curve(runs: Sequence[RunResult], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Epochs where any run measured `key`, with the mean and std over those runs."""
+    by_epoch: dict[float, list[float]] = {}
+    for run in runs:
+        for epoch, value in zip(epochs(run), column(run, key), strict=True):
+            if math.isfinite(value):
+                by_epoch.setdefault(epoch, []).append(value)
+    x = np.asarray(sorted(by_epoch))
+    mean = np.asarray([np.mean(by_epoch[e]) for e in x])
+    return x, mean, np.asarray([np.std(by_epoch[e]) for e in x])
+
+
+def plot_curves(analysis: Analysis, name: str, path: Path) -> None:
+    """One row per Column of figure `name`, one column per setting, a line per variant
+    (mean over seeds, shaded ±std)."""
+    columns = [c for c in COLUMNS if c.plot == name]
+    settings, variants = analysis.settings, _variants(analysis)
+    fig = Figure(figsize=(0.6 + 4.4 * len(settings), 0.6 + 3.0 * len(columns)))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(len(columns), len(settings), squeeze=False, sharex=True, sharey="row")
+    handles = {}
+    for r, spec in enumerate(columns):
+        plotted = []
+        for c, setting in enumerate(settings):
+            ax = axes[r][c]
+            for group in (g for g in analysis.groups if g.setting == setting):
+                runs = [run for run in group.runs if not (spec.fd and is_collapsed(run))]
+                x, mean, std = _curve(runs, spec.key)
+                if not len(x):
+                    continue
+                mean, std, color = mean * spec.scale, std * spec.scale, variants[group.label]
+                marker = "o" if len(x) <= 12 else None  # markers only where they stay apart
+                (line,) = ax.plot(x, mean, color=color, label=group.label, marker=marker, ms=3)
+                ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+                handles.setdefault(group.label, line)
+                plotted.extend(mean)
+            if not ax.lines:
+                ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(setting if len(columns) == 1 else f"{spec.title}, {setting}", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if r == len(columns) - 1:
+                ax.set_xlabel("epoch")
+            if c == 0:
+                ax.set_ylabel(spec.title + spec.unit)
+        if spec.log and plotted and min(plotted) > 0:  # the row shares its y axis
+            axes[r][0].set_yscale("log")
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
+    fig.suptitle(CURVE_TITLES[name])
+    _save(fig, path)
+
+
+def _variants(analysis: Analysis) -> dict[str, tuple]:
+    """A colour per variant label, in report order."""
+    variants = sorted({g.variant for g in analysis.groups}, key=variant_order)
+    labels = [variant_label(v) for v in variants]
+    return {label: _color(i) for i, label in enumerate(labels)}
+
+
+def plot_mechanism(analysis: Analysis, path: Path) -> None:
+    """Per run: mean dead layer-2 fraction against mean gradient reaching G; colour by
+    variant, marker by setting."""
+    fig = Figure(figsize=(7.5, 5), layout="constrained")
+    ax = fig.subplots()
+    colors, markers = _variants(analysis), dict(zip(analysis.settings, MARKERS * 4, strict=False))
+    for group, _, x, y in analysis.points:
+        style = {"color": colors[group.label], "marker": markers[group.setting], "alpha": 0.8}
+        ax.scatter(100 * x, y, s=30, **style)
+    for label, color in colors.items():
+        ax.scatter([], [], color=color, label=label)
+    for setting, marker in markers.items():
+        ax.scatter([], [], color="gray", marker=marker, label=setting)
+    if not analysis.points:
+        ax.text(0.5, 0.5, "no run measured both", ha="center", va="center", transform=ax.transAxes)
+    elif min(p[3] for p in analysis.points) > 0:
+        grads = [p[3] for p in analysis.points]
+        if max(grads) > 10 * min(grads):  # a log axis only where it spans a decade
+            ax.set_yscale("log")
+    pearson, spearman = analysis.correlations
+    ax.set_title(
+        f"{pearson.n} runs: Pearson r {fmt(pearson.r, 2)}, Spearman \u03c1 {fmt(spearman.r, 2)}",
+        fontsize=10,
+    )
+    ax.set_xlabel("dead channels of D's layer 2, mean over epochs (%)")
+    ax.set_ylabel("‖∂gen_loss/∂image‖, mean over epochs")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.suptitle("Dead D channels against the gradient reaching G, per run")
+    _save(fig, path)
+
+
+# --- Frames -----------------------------------------------------------------------------
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 3:
+        image = image[..., :3].mean(axis=-1)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def read_frames(run: RunResult) -> tuple[dict[int, np.ndarray], list[Path]]:
+    """The run's progress grids at their native size ({epoch: image}), and the unreadable.
+
+    Frames are written by `gan_tf.images.save_image_grid` with every pixel repeated
+    GRID_SCALE x GRID_SCALE times; slicing undoes that.
+    """
+    frames, bad = {}, []
+    for epoch, path in RunDir(run.run_dir).frames().items():
+        try:
+            frames[epoch] = _gray(iio.imread(path, plugin="pillow"))[::GRID_SCALE, ::GRID_SCALE]
+        except Exception:  # imageio raises many types on a damaged file
+            bad.append(path)
+    return frames, bad
+
+
+def choose_frames(analysis: Analysis) -> tuple[dict, list[str]]:
+    """(setting, label) -> (run, {epoch: image}) for the first seed with a readable frame,
+    and notes on unreadable frames (each also warned about)."""
+    chosen, notes = {}, []
+    for group in analysis.groups:
+        for run in group.runs:
+            frames, bad = read_frames(run)
+            if bad:
+                names = ", ".join(p.name for p in bad)
+                warnings.warn(
+                    f"{run.run_dir}: unreadable progress images skipped: {names}", stacklevel=3
+                )
+                notes.append(f"{run.label}, {run.setting}, seed {run.seed}: unreadable {names}.")
+            if frames:
+                chosen[group.setting, group.label] = (run, frames)
+                break
+    return chosen, notes
+
+
+def _text_image(text: str, width: int, height: int, size: float = 8, rotation=0) -> np.ndarray:
+    """`text` centred on white, as a (height, width) uint8 array."""
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    canvas = FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=size, rotation=rotation)
+    canvas.draw()
+    gray = _gray(np.asarray(canvas.buffer_rgba()))[:height, :width]  # may round a pixel up
+    return _pad_to(gray, height, width)
+
+
+def _pad_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    out = np.full((height, width), 255, np.uint8)
+    out[: image.shape[0], : image.shape[1]] = image[:height, :width]
+    return out
+
+
+def plot_samples(analysis: Analysis, chosen: dict, path: Path) -> None:
+    """The last readable progress grid of each (setting, variant)."""
+    labels = list(_variants(analysis))
+    fig = Figure(figsize=(0.4 + 2.2 * len(labels), 0.6 + 2.5 * len(analysis.settings)))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(len(analysis.settings), len(labels), squeeze=False)
+    for r, setting in enumerate(analysis.settings):
+        for c, label in enumerate(labels):
+            ax, caption = axes[r][c], f"{label}\n{setting}"
+            ax.set_axis_off()
+            if (setting, label) in chosen:
+                run, frames = chosen[setting, label]
+                ax.imshow(frames[max(frames)], cmap="gray", vmin=0, vmax=255)
+                caption += f", epoch {max(frames)}, seed {run.seed}"
+            else:
+                ax.text(0.5, 0.5, "no frame", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(caption, fontsize=8)
+    fig.suptitle("Final samples (fixed noise), first seed with images")
+    _save(fig, path)
+
+
+def progress_gif(analysis: Analysis, chosen: dict, path: Path, fps: float = 4) -> list[str]:
+    """Writes the GIF: a row per setting, a column per variant, a frame per epoch.
+
+    Returns:
+        Notes on what was missing; [] and no file where no run has a readable frame.
+    """
+    epochs_ = sorted({e for _, frames in chosen.values() for e in frames})
+    if not epochs_:
+        return []
+    settings, labels = analysis.settings, list(_variants(analysis))
+    shapes = [frame.shape for _, frames in chosen.values() for frame in frames.values()]
+    cell_h, cell_w = max(s[0] for s in shapes), max(s[1] for s in shapes)
+    gap, head, side, title = 4, 18, 18, 24
+    height, width = (
+        title + head + len(settings) * (cell_h + gap),
+        side + len(labels) * (cell_w + gap),
+    )
+    template = np.full((height, width), 255, np.uint8)
+    for c, label in enumerate(labels):
+        left = side + c * (cell_w + gap)
+        size = min(8, 1.3 * cell_w / len(label))  # shrunk to fit a narrow cell
+        template[title : title + head, left : left + cell_w] = _text_image(
+            label, cell_w, head, size
+        )
+    for r, setting in enumerate(settings):
+        top = title + head + r * (cell_h + gap)
+        template[top : top + cell_h, :side] = _text_image(setting, side, cell_h, rotation=90)
+    blank = _text_image("no frame", cell_w, cell_h)
+    images = []
+    for epoch in epochs_:
+        image = template.copy()
+        # The epoch label also keeps every frame distinct: Pillow merges identical ones.
+        image[:title] = _text_image(f"epoch {epoch}", width, title, 10)
+        for (r, setting), (c, label) in itertools.product(enumerate(settings), enumerate(labels)):
+            frames = chosen.get((setting, label), (None, {}))[1]
+            earlier = [e for e in frames if e <= epoch]  # a missing epoch repeats the last
+            cell = _pad_to(frames[earlier[-1]], cell_h, cell_w) if earlier else blank
+            top, left = title + head + r * (cell_h + gap), side + c * (cell_w + gap)
+            image[top : top + cell_h, left : left + cell_w] = cell
+        images.append(image)
+    save_gif(images, path, fps=fps)
+    notes = []
+    for group in analysis.groups:
+        if not group.runs:
+            continue
+        if (group.setting, group.label) not in chosen:
+            notes.append(f"{group.label}, {group.setting}: no progress images; shown blank.")
+            continue
+        run, frames = chosen[group.setting, group.label]
+        absent = [e for e in epochs_ if e not in frames]
+        if absent:
+            notes.append(
+                f"{group.label}, {group.setting} (seed {run.seed}): no progress image for "
+                f"epoch(s) {', '.join(map(str, absent))}; the GIF repeats the last earlier one "
+                "or shows a blank."
+            )
+    return notes
+
+
+def write_figures(analysis: Analysis, report_dir: Path) -> tuple[list[str], bool]:
+    """Writes every plot and progress.gif into `report_dir`.
+
+    Returns:
+        (notes on missing or unreadable data, whether progress.gif was written).
+    """
+    for name in CURVE_TITLES:
+        plot_curves(analysis, name, report_dir / name)
+    plot_mechanism(analysis, report_dir / MECHANISM_NAME)
+    chosen, notes = choose_frames(analysis)
+    plot_samples(analysis, chosen, report_dir / SAMPLES_NAME)
+    notes += progress_gif(analysis, chosen, report_dir / GIF_NAME)
+    if not chosen:
+        notes.append("No run has progress images, so there is no progress.gif.")
+    return notes, bool(chosen)

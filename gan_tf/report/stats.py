@@ -1,0 +1,433 @@
+"""The statistics of a ReLU vs LeakyReLU study: per-run figures, collapse, tests, correlation.
+
+Reduces `RunResult`s to numbers; nothing draws or writes. The rules (text.RULES states
+them in the report): Welch's t interval and test for each LeakyReLU variant against relu
+within a setting, Holm's correction over every p-value of the report, and a collapse
+flag that keeps collapsed runs out of every FD figure. Diverged runs are kept apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import integrate, stats
+
+ALPHA = 0.05
+LEVEL = 0.95
+COLLAPSE_SCORE = 2.0
+COLLAPSE_RECALL = 0.01
+SCORE_THRESHOLDS = (5.0, 7.0)
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+QUALITY_KEYS = ("fd", "score", "covered", "mode_kl", "precision", "recall")
+FD_KEYS = ("fd", "fd_best", "fd_best_epoch", "fd_auc")  # never given for a collapsed run
+NAN = float("nan")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """One finished (or diverged) run of the study.
+
+    Attributes:
+        activation: D's hidden activation, "relu" or "leaky_relu".
+        alpha: LeakyReLU's negative slope (ignored for relu).
+        setting: the optimiser setting's name, e.g. "tutorial", "stressed", "paper".
+        lr: Adam's learning rate, of G and D alike.
+        beta1: Adam's beta_1.
+        seed: the run's seed.
+        run_dir: the run folder (holds image_at_epoch_NNNN.png).
+        metrics: rows of metrics.csv, one per epoch, in order (quality columns NaN on
+            epochs that were not evaluated).
+        final: the final evaluation, {"n", "generator": {...}, "reference": {...}}, or {}.
+        wall_time: seconds of training.
+        batch_size: images per step, to count the images seen.
+        diverged: the run stopped on a non-finite loss.
+    """
+
+    activation: str
+    alpha: float
+    setting: str
+    lr: float
+    beta1: float
+    seed: int
+    run_dir: Path
+    metrics: list[dict]
+    final: dict
+    wall_time: float
+    batch_size: int
+    diverged: bool = False
+
+    @property
+    def variant(self) -> tuple[str, float]:
+        """(activation, alpha), alpha 0 for relu: the key runs are grouped by."""
+        return (self.activation, 0.0 if self.activation == "relu" else float(self.alpha))
+
+    @property
+    def label(self) -> str:
+        return variant_label(self.variant)
+
+
+def variant_label(variant: tuple[str, float]) -> str:
+    activation, alpha = variant
+    return "relu" if activation == "relu" else f"{activation} α={alpha:g}"
+
+
+def variant_order(variant: tuple[str, float]) -> tuple:
+    """Sort key: relu first, then by activation and slope."""
+    return (variant[0] != "relu", variant[0], variant[1])
+
+
+# --- One run ----------------------------------------------------------------------------
+
+
+def as_float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return NAN
+
+
+def column(run: RunResult, key: str) -> np.ndarray:
+    """The run's per-epoch values of `key` (NaN where a row has none)."""
+    return np.asarray([as_float(row.get(key)) for row in run.metrics], dtype=float)
+
+
+def epochs(run: RunResult) -> np.ndarray:
+    """The run's epoch numbers (row numbers where a row has none)."""
+    return np.asarray([as_float(r.get("epoch", i + 1)) for i, r in enumerate(run.metrics)])
+
+
+def progress(run: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Images seen (cumulative steps x batch size) and wall seconds at each row's end."""
+    return np.cumsum(column(run, "steps")) * run.batch_size, np.cumsum(column(run, "seconds"))
+
+
+def fd_over_run(run: RunResult) -> tuple[float, float, float]:
+    """(best FD, its epoch, mean FD over training) over the evaluated epochs.
+
+    The mean is the area under the FD curve (trapezoids over images seen, or epochs where
+    steps are missing) divided by its span; one evaluated epoch gives its own FD.
+    """
+    fd, ok = column(run, "fd"), np.isfinite(column(run, "fd"))
+    if not ok.any():
+        return NAN, NAN, NAN
+    best = int(np.argmin(np.where(ok, fd, np.inf)))
+    x, y = progress(run)[0][ok], fd[ok]
+    if not np.isfinite(x).all():
+        x = epochs(run)[ok]
+    span = x[-1] - x[0]
+    auc = float(y[0]) if len(y) == 1 or span <= 0 else float(integrate.trapezoid(y, x) / span)
+    return float(fd[best]), float(epochs(run)[best]), auc
+
+
+def quality_at_end(run: RunResult) -> dict[str, float]:
+    """The generator's figures from the final evaluation, else the last evaluated epoch."""
+    generator = run.final.get("generator") if isinstance(run.final, dict) else None
+    if isinstance(generator, dict) and generator:
+        return {key: as_float(generator.get(key)) for key in QUALITY_KEYS}
+    for row in reversed(run.metrics):
+        values = {key: as_float(row.get(key)) for key in QUALITY_KEYS}
+        if math.isfinite(values["score"]) or math.isfinite(values["recall"]):
+            return values
+    return dict.fromkeys(QUALITY_KEYS, NAN)
+
+
+def is_collapsed(run: RunResult) -> bool | None:
+    """Score < COLLAPSE_SCORE or recall < COLLAPSE_RECALL at the end; None: never evaluated."""
+    quality = quality_at_end(run)
+    score, recall = quality["score"], quality["recall"]
+    if not (math.isfinite(score) or math.isfinite(recall)):
+        return None
+    return bool(score < COLLAPSE_SCORE or recall < COLLAPSE_RECALL)  # NaN compares False
+
+
+def time_to_score(run: RunResult, threshold: float) -> tuple[float, float] | None:
+    """(images seen, wall seconds) when the per-epoch score first reaches `threshold`."""
+    hit = np.flatnonzero(np.nan_to_num(column(run, "score"), nan=-np.inf) >= threshold)
+    if not hit.size:
+        return None
+    images, seconds = progress(run)
+    return float(images[hit[0]]), float(seconds[hit[0]])
+
+
+def _finite(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]
+
+
+def run_values(run: RunResult) -> dict[str, float]:
+    """Every per-run figure the report uses; FD figures are NaN for a collapsed run.
+
+    Final quality from the final evaluation; dead fractions and the gradient reaching G
+    are means over the epochs that probed them (`max_dead_channels_2` their maximum,
+    `probes` how many); D(x) and D(G(z)) from the last epoch that has them.
+    """
+    generator = run.final.get("generator", {}) if isinstance(run.final, dict) else {}
+    values = {key: as_float(generator.get(key)) for key in QUALITY_KEYS}
+    values["fd_best"], values["fd_best_epoch"], values["fd_auc"] = fd_over_run(run)
+    for key in ("dead_channels_1", "dead_channels_2", "gen_image_grad_norm"):
+        finite = _finite(column(run, key))
+        values[key] = float(finite.mean()) if finite.size else NAN
+    dead = _finite(column(run, "dead_channels_2"))
+    values["max_dead_channels_2"] = float(dead.max()) if dead.size else NAN
+    values["probes"] = float(dead.size)
+    for key in ("d_real", "d_fake"):
+        finite = _finite(column(run, key))
+        values[key] = float(finite[-1]) if finite.size else NAN
+    values["wall_time"] = as_float(run.wall_time)
+    if is_collapsed(run):
+        values.update(dict.fromkeys(FD_KEYS, NAN))
+    return values
+
+
+# --- Groups -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """The runs of one variant at one setting: `runs` trained (by seed), `diverged` did not."""
+
+    setting: str
+    variant: tuple[str, float]
+    runs: tuple[RunResult, ...]
+    diverged: tuple[RunResult, ...]
+
+    @property
+    def label(self) -> str:
+        return variant_label(self.variant)
+
+    @functools.cached_property
+    def collapsed(self) -> list[bool | None]:
+        return [is_collapsed(run) for run in self.runs]
+
+    @functools.cached_property
+    def _values(self) -> list[dict[str, float]]:
+        return [run_values(run) for run in self.runs]
+
+    def values(self, key: str) -> np.ndarray:
+        """Per-run values of a `run_values` key, NaN where a run has none."""
+        return np.asarray([values[key] for values in self._values], dtype=float)
+
+    def stat(self, key: str) -> tuple[float, float, int]:
+        """Mean, std (ddof=1; NaN below 2 values) and count of the finite values."""
+        finite = _finite(self.values(key))
+        if not finite.size:
+            return NAN, NAN, 0
+        std = float(finite.std(ddof=1)) if finite.size > 1 else NAN
+        return float(finite.mean()), std, int(finite.size)
+
+    def time_to(self, threshold: float) -> tuple[int, int, float, float]:
+        """(runs that reached score `threshold`, runs, median images, median seconds),
+        medians over the runs that reached it."""
+        hits = [t for t in (time_to_score(run, threshold) for run in self.runs) if t]
+        if not hits:
+            return 0, len(self.runs), NAN, NAN
+        images, seconds = np.median(np.asarray(hits), axis=0)
+        return len(hits), len(self.runs), float(images), float(seconds)
+
+
+def group_runs(runs: Sequence[RunResult]) -> list[Group]:
+    """Groups by (setting, variant): settings as they first appear, relu first, then alpha."""
+    groups = []
+    for setting in dict.fromkeys(run.setting for run in runs):
+        mine = [run for run in runs if run.setting == setting]
+        for variant in sorted({run.variant for run in mine}, key=variant_order):
+            same = sorted((r for r in mine if r.variant == variant), key=lambda r: r.seed)
+            live, diverged = [r for r in same if not r.diverged], [r for r in same if r.diverged]
+            groups.append(Group(setting, variant, tuple(live), tuple(diverged)))
+    return groups
+
+
+# --- Tests ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """A compared measure: `key` of `run_values`; `fd`: collapsed runs are left out;
+    differences are shown times `scale` in `unit` (a fraction in percentage points)."""
+
+    key: str
+    title: str
+    fd: bool = False
+    scale: float = 1.0
+    unit: str = ""
+
+
+COMPARED = (
+    Measure("fd", "final FD", fd=True),
+    Measure("fd_auc", "mean FD over training", fd=True),
+    Measure("score", "final score"),
+    Measure("dead_channels_2", "dead channels L2 (mean over epochs)", scale=100, unit=" pp"),
+    Measure("gen_image_grad_norm", "grad → G (mean over epochs)"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Welch:
+    """mean(b) - mean(a) with Welch's interval and test, and Hedges' g; `note` says why
+    there is no p-value where there is none."""
+
+    n_a: int
+    n_b: int
+    diff: float = NAN
+    low: float = NAN
+    high: float = NAN
+    g: float = NAN
+    p: float = NAN
+    note: str = ""
+
+
+def welch(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Welch:
+    """Welch's t interval and test for mean(b) - mean(a), and Hedges' g (pooled std)."""
+    a, b = _finite(a), _finite(b)
+    if min(a.size, b.size) < 2:
+        return Welch(a.size, b.size, note="not testable: fewer than 2 values on a side")
+    diff = float(b.mean() - a.mean())
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    if va + vb == 0:
+        return Welch(a.size, b.size, diff, note="not testable: no spread on either side")
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    pooled = math.sqrt(
+        ((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2)
+    )
+    correction = 1 - 3 / (4 * (a.size + b.size) - 9)  # Hedges' small-sample factor
+    g = diff / pooled * correction if pooled > 0 else NAN
+    return Welch(a.size, b.size, diff, diff - half, diff + half, g, p)
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values; NaN entries stay NaN and do not count in m."""
+    p = np.asarray(pvalues, dtype=float)
+    adjusted = np.full(p.shape, NAN)
+    tested = np.flatnonzero(np.isfinite(p))
+    running = 0.0
+    for rank, i in enumerate(tested[np.argsort(p[tested], kind="stable")]):
+        running = max(running, min(1.0, (tested.size - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """One variant against relu at one setting on one measure."""
+
+    setting: str
+    measure: Measure
+    label: str
+    test: Welch
+    p_holm: float = NAN
+
+    @property
+    def holds(self) -> bool:
+        return math.isfinite(self.p_holm) and self.p_holm <= ALPHA
+
+
+def compare(groups: Sequence[Group]) -> list[Comparison]:
+    """Every non-relu group against the relu group of its setting, on every COMPARED
+    measure (not yet corrected: `p_holm` is NaN)."""
+    relu = {g.setting: g for g in groups if g.variant[0] == "relu"}
+    comparisons = []
+    for group in groups:
+        if group.variant[0] == "relu" or group.setting not in relu:
+            continue
+        for measure in COMPARED:
+            test = welch(relu[group.setting].values(measure.key), group.values(measure.key))
+            comparisons.append(Comparison(group.setting, measure, group.label, test))
+    return comparisons
+
+
+@dataclasses.dataclass(frozen=True)
+class Correlation:
+    """A correlation over runs with a percentile bootstrap interval; NaN where n < 3."""
+
+    method: str
+    n: int
+    r: float = NAN
+    low: float = NAN
+    high: float = NAN
+    p: float = NAN
+    p_holm: float = NAN
+
+    @property
+    def holds(self) -> bool:
+        return math.isfinite(self.p_holm) and self.p_holm <= ALPHA
+
+
+def correlate(
+    x: Sequence[float], y: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES
+) -> tuple[Correlation, Correlation]:
+    """Pearson's and Spearman's correlation of paired values, each with scipy's p-value
+    and a percentile bootstrap interval over the pairs (fixed seed BOOTSTRAP_SEED;
+    resamples without spread are dropped)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return Correlation("Pearson", x.size), Correlation("Spearman", x.size)
+    index = np.random.default_rng(BOOTSTRAP_SEED).integers(0, x.size, (resamples, x.size))
+    xs, ys = x[index], y[index]
+    tails = 100 * np.array([(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    out = []
+    for method, test, (bx, by) in (
+        ("Pearson", stats.pearsonr, (xs, ys)),
+        ("Spearman", stats.spearmanr, (stats.rankdata(xs, axis=1), stats.rankdata(ys, axis=1))),
+    ):
+        result = test(x, y)
+        bx, by = bx - bx.mean(axis=1, keepdims=True), by - by.mean(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a resample without spread: NaN
+            boot = (bx * by).sum(axis=1) / np.sqrt((bx**2).sum(axis=1) * (by**2).sum(axis=1))
+        low, high = np.nanpercentile(boot, tails)
+        r, p = float(result.statistic), float(result.pvalue)
+        out.append(Correlation(method, x.size, r, float(low), float(high), p))
+    return out[0], out[1]
+
+
+# --- The whole study --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """What the report says, as numbers.
+
+    `points` are the mechanism's runs: (group, run, mean dead layer-2 fraction, mean
+    gradient reaching G); `correlations` Pearson's and Spearman's over them. Comparisons
+    and correlations carry Holm-adjusted p-values over all of them together.
+    """
+
+    groups: list[Group]
+    comparisons: list[Comparison]
+    points: list[tuple[Group, RunResult, float, float]]
+    correlations: tuple[Correlation, Correlation]
+
+    @property
+    def settings(self) -> list[str]:
+        return list(dict.fromkeys(g.setting for g in self.groups))
+
+    @property
+    def family(self) -> int:
+        """How many p-values the Holm correction ran over."""
+        ps = [c.test.p for c in self.comparisons] + [c.p for c in self.correlations]
+        return sum(math.isfinite(p) for p in ps)
+
+
+def analyse(runs: Sequence[RunResult]) -> Analysis:
+    """Groups, comparisons, the mechanism's correlations and Holm over every p-value."""
+    groups = group_runs(runs)
+    comparisons = compare(groups)
+    points = []
+    for group in groups:
+        dead, grad = group.values("dead_channels_2"), group.values("gen_image_grad_norm")
+        for run, x, y in zip(group.runs, dead, grad, strict=True):
+            if math.isfinite(x) and math.isfinite(y):
+                points.append((group, run, float(x), float(y)))
+    correlations = correlate([p[2] for p in points], [p[3] for p in points])
+    adjusted = iter(holm([c.test.p for c in comparisons] + [c.p for c in correlations]))
+    comparisons = [dataclasses.replace(c, p_holm=next(adjusted)) for c in comparisons]
+    pearson, spearman = (dataclasses.replace(c, p_holm=next(adjusted)) for c in correlations)
+    return Analysis(groups, comparisons, points, (pearson, spearman))

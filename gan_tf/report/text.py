@@ -1,0 +1,383 @@
+"""The words of the study report: number formatting, the tables, the plain-language reading
+and report.md itself, all from a `stats.Analysis`.
+
+The reading claims only what holds at stats.ALPHA after Holm's correction, and says so
+plainly where a budget decides nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from gan_tf.report import stats
+from gan_tf.report.stats import Analysis, Comparison, Correlation, Group, RunResult
+
+# Key phrases; the tests pin them, so change them together.
+HOLDS = f"holds at {stats.ALPHA:g} after Holm"
+NOT_TESTABLE = "not testable"
+DECIDES_NOTHING = "this budget decides nothing"
+NOT_REACHED = "not reached"
+NAN = float("nan")
+RHO = "\u03c1"  # Spearman's rho, written as statisticians write it
+
+RULES = (
+    "Comparisons: each LeakyReLU variant against relu within a setting, on "
+    + ", ".join(m.title for m in stats.COMPARED)
+    + ". The difference is mean(variant) - mean(relu) over seeds, with Welch's 95% t "
+    "interval (unequal variances, Welch-Satterthwaite degrees of freedom), Hedges' g "
+    "(difference over the pooled standard deviation, small-sample corrected) and Welch's "
+    "two-sided t-test. With fewer than 2 values on a side, or no spread on either, a "
+    f"comparison is {NOT_TESTABLE}: it has no p-value. pp: percentage points.",
+    "Multiple testing: Holm's step-down correction over every p-value in this report "
+    "(the comparisons and the two correlation tests of the mechanism). A claim holds if "
+    f"its Holm-adjusted p ≤ {stats.ALPHA:g}; only such claims are read out below.",
+    f"Collapse: a generator collapsed if its final classifier score < {stats.COLLAPSE_SCORE:g} "
+    f"or its final recall < {stats.COLLAPSE_RECALL:g} (the last evaluated epoch where there "
+    "is no final evaluation). Collapsed runs are left out of every FD figure, curve and "
+    "comparison; diverged runs are left out of all statistics and listed apart.",
+    "Quality over the run: best FD is the lowest FD over the evaluated epochs; mean FD over "
+    "training is the area under the FD curve (trapezoids over images seen) divided by its "
+    "span. Lower FD is better.",
+    "Probes: dead channels (share of D's conv channels whose pre-activation is ≤ 0 on every "
+    "probe image) and grad → G (mean L2 norm of ∂gen_loss/∂image) are means over the epochs "
+    "that probed them; the maximum is over the run's per-epoch probes.",
+)
+
+LIMITS = (
+    "The training budget (see above) is one budget: longer or otherwise tuned training can "
+    "change which variant ends ahead.",
+    "One dataset and one architecture (the tutorial's DCGAN).",
+    "FD, score, classes, precision and recall come from a classifier's features; "
+    "they are not human judgement of the samples.",
+    "A difference that does not hold after correction is not shown to be absent: few seeds "
+    "give wide intervals.",
+    "The mechanism is a correlation over runs, not an intervention, and runs of one "
+    "setting and seed share their data order.",
+    "A LeakyReLU channel counted as 'dead' still passes gradient scaled by alpha; only for "
+    "ReLU does it pass none. The probe batch is small.",
+)
+
+
+# --- Numbers ----------------------------------------------------------------------------
+
+
+def _decimals(x: float, digits: int = 3) -> int | None:
+    """Decimals that show `x` to `digits` significant figures; None: use e-notation."""
+    if x == 0 or not math.isfinite(x):
+        return digits - 1
+    magnitude = math.floor(math.log10(abs(x)))
+    if magnitude < -3 or magnitude >= 6:
+        return None
+    return max(digits - 1 - magnitude, 0)
+
+
+def fmt(x: float, decimals: int | None = None, scale: float = 1.0, unit: str = "") -> str:
+    """One number: fixed `decimals`, or 3 significant figures when None; "n/a" for NaN."""
+    if not math.isfinite(x):
+        return "n/a"
+    x *= scale
+    places = _decimals(x) if decimals is None else decimals
+    return (f"{x:.2e}" if places is None else f"{x:.{places}f}") + unit
+
+
+def fmt_p(p: float) -> str:
+    if not math.isfinite(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def pm(group: Group, key: str, decimals: int | None = None, scale=1.0, unit="") -> str:
+    """`mean ± sd` over the group's runs; the mean alone where only one run has it."""
+    mean, std, n = group.stat(key)
+    if n < 2 or not math.isfinite(std):
+        return fmt(mean, decimals, scale, unit)
+    places = _decimals(mean * scale) if decimals is None else decimals
+    if places is None:
+        return f"{mean * scale:.2e}{unit} ± {std * scale:.1e}{unit}"
+    return f"{fmt(mean, places, scale, unit)} ± {fmt(std, places, scale, unit)}"
+
+
+def pct(group: Group, key: str) -> str:
+    return pm(group, key, 1, 100, "%")
+
+
+def setting_title(group: Group) -> str:
+    run = (group.runs or group.diverged)[0]
+    return f"{group.setting} (lr {run.lr:g}, β1 {run.beta1:g})"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+# --- Tables -----------------------------------------------------------------------------
+
+
+def _fd_runs(group: Group) -> str:
+    collapsed = sum(bool(c) for c in group.collapsed)
+    text = f"n={group.stat('fd')[2]} of {len(group.runs)}"
+    return text + (f", {collapsed} collapsed" if collapsed else "")
+
+
+def _best_fd(group: Group) -> str:
+    epochs = [f"{e:g}" for e in group.values("fd_best_epoch") if math.isfinite(e)]
+    where = f" (epoch {', '.join(epochs)})" if epochs else ""
+    return pm(group, "fd_best") + (where if group.stat("fd_best")[2] else "")
+
+
+def _max_dead(group: Group) -> str:
+    probes = sorted({int(n) for n in group.values("probes") if n > 0})
+    if not probes:
+        return "n/a"
+    count = f"{probes[0]}" if len(probes) == 1 else f"{probes[0]} to {probes[-1]}"
+    return f"{pct(group, 'max_dead_channels_2')} (max over {count} per-epoch probes)"
+
+
+# The results table: header, how to render a group.
+COLUMNS: tuple[tuple[str, Callable[[Group], str]], ...] = (
+    ("variant", lambda g: g.label),
+    ("runs", lambda g: str(len(g.runs))),
+    ("FD runs", _fd_runs),
+    ("final FD", lambda g: pm(g, "fd")),
+    ("best FD (epoch)", _best_fd),
+    ("mean FD over training", lambda g: pm(g, "fd_auc")),
+    ("score", lambda g: pm(g, "score", 2)),
+    ("classes", lambda g: pm(g, "covered", 1)),
+    ("precision", lambda g: pm(g, "precision", 2)),
+    ("recall", lambda g: pm(g, "recall", 2)),
+    ("dead ch. L1", lambda g: pct(g, "dead_channels_1")),
+    ("dead ch. L2", lambda g: pct(g, "dead_channels_2")),
+    ("max dead ch. L2", _max_dead),
+    ("grad → G", lambda g: pm(g, "gen_image_grad_norm")),
+    ("D(x)", lambda g: pm(g, "d_real", 2)),
+    ("D(G(z))", lambda g: pm(g, "d_fake", 2)),
+    ("time", lambda g: pm(g, "wall_time", unit=" s")),
+)
+
+
+def results_table(groups: Sequence[Group]) -> list[str]:
+    return _table([h for h, _ in COLUMNS], [[render(g) for _, render in COLUMNS] for g in groups])
+
+
+def _comparison_row(c: Comparison) -> list[str]:
+    t, m = c.test, c.measure
+    diff = fmt(t.diff, scale=m.scale, unit=m.unit)
+    if math.isfinite(t.low):
+        diff += f" ({fmt(t.low, scale=m.scale)} to {fmt(t.high, scale=m.scale)})"
+    tested = math.isfinite(t.p)
+    return [
+        c.setting,
+        c.measure.title,
+        f"{c.label} vs relu",
+        f"{t.n_a}, {t.n_b}",
+        diff,
+        fmt(t.g, 2),
+        fmt_p(t.p) if tested else t.note,
+        fmt_p(c.p_holm) if tested else "—",
+        ("yes" if c.holds else "no") if tested else NOT_TESTABLE,
+    ]
+
+
+def statistics_table(comparisons: Sequence[Comparison]) -> list[str]:
+    header = ["setting", "measure", "comparison", "n (relu, variant)"]
+    header += ["difference variant - relu (95% CI)", "Hedges' g", "p", "Holm p", HOLDS]
+    return _table(header, [_comparison_row(c) for c in comparisons])
+
+
+def collapse_table(groups: Sequence[Group]) -> list[str]:
+    rows = []
+    for g in groups:
+        judged = [c for c in g.collapsed if c is not None]
+        rate = f"{sum(judged)} of {len(judged)}" if judged else "n/a"
+        if judged:
+            rate += f" ({100 * sum(judged) / len(judged):.0f}%)"
+        runs = len(g.runs) + len(g.diverged)
+        rows.append([g.setting, g.label, str(runs), str(len(g.diverged)), str(len(judged)), rate])
+    return _table(["setting", "variant", "runs", "diverged", "evaluated", "collapsed"], rows)
+
+
+def _time_cell(group: Group, threshold: float) -> str:
+    reached, n, images, seconds = group.time_to(threshold)
+    if not reached:
+        return f"{NOT_REACHED} (0 of {n})"
+    return f"{reached} of {n} reached: median {images:,.0f} images, {fmt(seconds, unit=' s')}"
+
+
+def time_table(groups: Sequence[Group]) -> list[str]:
+    header = ["setting", "variant", *(f"score ≥ {t:g}" for t in stats.SCORE_THRESHOLDS)]
+    rows = [
+        [g.setting, g.label, *(_time_cell(g, t) for t in stats.SCORE_THRESHOLDS)] for g in groups
+    ]
+    return _table(header, rows)
+
+
+def _correlation(c: Correlation) -> str:
+    symbol = "r" if c.method == "Pearson" else RHO
+    if not math.isfinite(c.r):
+        return f"{c.method} {symbol} cannot be computed"
+    return (
+        f"{c.method} {symbol} = {c.r:.2f} (95% bootstrap CI {c.low:.2f} to {c.high:.2f}; "
+        f"p {fmt_p(c.p)}, Holm p {fmt_p(c.p_holm)}; {'holds' if c.holds else 'does not hold'})"
+    )
+
+
+def mechanism_line(analysis: Analysis) -> str:
+    pearson, spearman = analysis.correlations
+    return (
+        f"Mechanism: across {pearson.n} runs (every setting and variant; per run, the mean over "
+        "epochs of the fraction of D's dead layer-2 channels and of the gradient reaching G), "
+        f"{_correlation(pearson)}; {_correlation(spearman)}. "
+        f"{stats.BOOTSTRAP_RESAMPLES} bootstrap resamples over runs, seed {stats.BOOTSTRAP_SEED}."
+    )
+
+
+# --- Reading ----------------------------------------------------------------------------
+
+
+def _claim(c: Comparison) -> str:
+    t, m = c.test, c.measure
+    side = "higher" if t.diff > 0 else "lower"
+    return (
+        f"{c.label} has a {side} {m.title} than relu by {fmt(abs(t.diff), None, m.scale, m.unit)} "
+        f"(95% CI {fmt(t.low, None, m.scale)} to {fmt(t.high, None, m.scale)}, "
+        f"Hedges' g {fmt(t.g, 2)}, "
+        f"Holm p {fmt_p(c.p_holm)})"
+    )
+
+
+def _setting_bullets(setting: str, groups: Sequence[Group], comparisons) -> list[str]:
+    bullets = []
+    judged = [(g, c) for g in groups for c in g.collapsed if c is not None]
+    collapsed = [g for g, c in judged if c]
+    if judged and len(collapsed) == len(judged):
+        bullets.append(
+            f"{setting}: every evaluated run collapsed ({len(judged)} of {len(judged)}), so "
+            f"{DECIDES_NOTHING} about image quality at this setting."
+        )
+    elif collapsed:
+        rates = ", ".join(
+            f"{g.label} {sum(bool(c) for c in g.collapsed)} of "
+            f"{sum(c is not None for c in g.collapsed)}"
+            for g in groups
+        )
+        bullets.append(f"{setting}: collapsed runs per variant: {rates} (counts, not tested).")
+    if not comparisons:
+        return [*bullets, f"{setting}: relu or LeakyReLU is missing, so nothing is compared."]
+    holding = [c for c in comparisons if c.holds]
+    untestable = sum(not math.isfinite(c.test.p) for c in comparisons)
+    bullets += [f"{setting}: {_claim(c)}." for c in holding]
+    if not holding:
+        bullets.append(
+            f"{setting}: no difference between a LeakyReLU variant and relu {HOLDS} "
+            f"({len(comparisons) - untestable} tested, {untestable} {NOT_TESTABLE}), so "
+            f"{DECIDES_NOTHING} between the variants at this setting."
+        )
+    elif len(holding) < len(comparisons):
+        bullets.append(
+            f"{setting}: the other {len(comparisons) - len(holding)} comparisons do not hold "
+            f"after correction ({untestable} of them {NOT_TESTABLE})."
+        )
+    return bullets
+
+
+def reading(analysis: Analysis) -> list[str]:
+    """Plain-language bullets (without the leading "- ") that claim only what holds at
+    stats.ALPHA after Holm's correction."""
+    bullets = []
+    for setting in analysis.settings:
+        groups = [g for g in analysis.groups if g.setting == setting and g.runs]
+        comparisons = [c for c in analysis.comparisons if c.setting == setting]
+        bullets += _setting_bullets(setting, groups, comparisons)
+    pearson, spearman = analysis.correlations
+    if not math.isfinite(spearman.r):
+        bullets.append("The mechanism cannot be assessed: too few runs measured both sides.")
+    elif pearson.holds or spearman.holds:
+        side = "less" if spearman.r < 0 else "more"
+        bullets.append(
+            f"Mechanism: runs whose D had more dead layer-2 channels passed {side} gradient "
+            f"to G (Spearman {RHO} = {spearman.r:.2f}, Pearson r = {pearson.r:.2f}); the "
+            "association holds after correction. It is a correlation over runs."
+        )
+    else:
+        bullets.append(
+            "Mechanism: the link between D's dead layer-2 channels and the gradient reaching "
+            f"G does not hold after correction (Spearman {RHO} = {spearman.r:.2f}, Holm p "
+            f"{fmt_p(spearman.p_holm)})."
+        )
+    if not any(c.holds for c in analysis.comparisons) and not (pearson.holds or spearman.holds):
+        bullets.append(f"Nothing {HOLDS}: {DECIDES_NOTHING} in this study.")
+    return bullets
+
+
+# --- report.md --------------------------------------------------------------------------
+
+
+def reference(runs: Sequence[RunResult]) -> str:
+    """The real-data reference figures, mean over the runs' final evaluations."""
+    refs = [r.final["reference"] for r in runs if r.final and r.final.get("reference")]
+    if not refs:
+        return "No run has a final evaluation, so there are no real-data reference figures."
+    names = {"fd": "FD", "covered": "classes", "mode_kl": "mode KL"}
+    figures = []
+    for key in stats.QUALITY_KEYS:
+        values = [stats.as_float(ref.get(key)) for ref in refs]
+        values = [v for v in values if math.isfinite(v)]
+        figures.append(f"{names.get(key, key)} {fmt(sum(values) / len(values) if values else NAN)}")
+    sizes = [stats.as_float(r.final.get("n")) for r in runs if r.final]
+    sizes = [n for n in sizes if math.isfinite(n)]
+    size = f" (n = {max(sizes):.0f} images)" if sizes else ""
+    return (
+        f"Real training images against real test images{size}, mean over {len(refs)} "
+        f"evaluation(s): {', '.join(figures)}. This is what a generator matching the data "
+        "would score."
+    )
+
+
+def markdown(
+    analysis: Analysis, runs: Sequence[RunResult], budget: str, plots: Sequence[tuple[str, str]]
+) -> list[str]:
+    """report.md's lines up to its notes: `plots` are (file name, caption) to show."""
+    labels = ", ".join(dict.fromkeys(g.label for g in analysis.groups))
+    seeds = ", ".join(map(str, sorted({r.seed for r in runs})))
+    settings = ", ".join(analysis.settings)
+    lines = ["# ReLU vs LeakyReLU in the DCGAN discriminator", "", budget.strip(), ""]
+    lines += [f"{len(runs)} runs: variants {labels}; settings {settings}; seeds {seeds}.", ""]
+    lines += ["## Real-data reference", "", reference(runs), "", "## Results", ""]
+    lines += [
+        "Each cell is mean ± sd (ddof=1) over the runs of a variant at a setting (a single "
+        "value where only one run has it; n/a where none does). Final FD, score, classes, "
+        "precision and recall are the final evaluation; FD figures leave collapsed runs out "
+        "(FD runs says how many remain). Dead channels and grad → G are means over the "
+        "probed epochs; D(x) and D(G(z)) the last epoch's; time is training wall time.",
+        "",
+    ]
+    for setting in analysis.settings:
+        groups = [g for g in analysis.groups if g.setting == setting and g.runs]
+        if groups:
+            lines += [f"### {setting_title(groups[0])}", "", *results_table(groups), ""]
+    lines += ["## Collapse", "", *collapse_table(analysis.groups), ""]
+    lines += [
+        "## Time to quality",
+        "",
+        "Images seen (cumulative steps x batch size) and wall seconds until the first evaluated "
+        "epoch whose classifier score reaches each threshold (so to within the evaluation "
+        "interval); the median is over the runs that reached it, k of n counts them.",
+        "",
+        *time_table([g for g in analysis.groups if g.runs]),
+        "",
+    ]
+    lines += ["## Statistics", "", *(f"- {rule}" for rule in RULES), ""]
+    lines += [f"{analysis.family} p-values were corrected together.", ""]
+    lines += [*statistics_table(analysis.comparisons), "", mechanism_line(analysis), ""]
+    lines += ["## Plots", ""]
+    for name, caption in plots:
+        lines += [f"![{caption}]({name})", ""]
+    lines += ["## What the numbers show", "", *(f"- {b}" for b in reading(analysis)), ""]
+    lines += ["## What they do not show", "", *(f"- {limit}" for limit in LIMITS), ""]
+    diverged = [r for g in analysis.groups for r in g.diverged]
+    if diverged:
+        lines += ["## Diverged runs", "", "Left out of every statistic above.", ""]
+        lines += [f"- {r.label}, {r.setting}, seed {r.seed}" for r in diverged] + [""]
+    return lines

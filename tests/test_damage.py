@@ -1,0 +1,254 @@
+"""Damaged run folders: each case damages a copy of a small real run, runs a command on it
+as a user would, and checks the exit code, that stderr is one line without a traceback,
+and that every file the command did not announce writing is byte-identical afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from gan_tf import evaluate, generate, gif, train
+from gan_tf.errors import run_command
+from gan_tf.rundir import read_metrics
+
+from conftest import labelled_data
+
+PROG = "python -m gan_tf.train"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A 2-epoch run folder (checkpoint every epoch), its data and a classifier cache."""
+    root = tmp_path_factory.mktemp("damage")
+    data = root / "data.npz"
+    np.savez(data, **labelled_data()._asdict())
+    run = root / "run"
+    assert train.main([*tiny_args(data, run, 2), "--quiet"]) == 0
+    return {"data": data, "run": run, "cache": root / "cache"}
+
+
+def tiny_args(data, out, epochs):
+    return [
+        "--data", str(data), "--out-dir", str(out), "--epochs", str(epochs), "--batch-size",
+        "16", "--noise-dim", "8", "--max-steps-per-epoch", "2", "--checkpoint-every", "1",
+        "--probe-size", "8",
+    ]  # fmt: skip
+
+
+def snapshot(folder) -> dict:
+    """{relative path: sha256} of every file under `folder` (and its siblings' names)."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def refused(capsys, command, argv, expected: str) -> str:
+    """Runs a command that must refuse: exit 2, one line on stderr naming `expected`."""
+    with pytest.raises(SystemExit) as info:
+        command(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert expected in lines[0], lines[0]
+    return lines[0]
+
+
+def corrupt(path, keep: int = 40) -> None:
+    """Truncates a file and appends junk, as a half-copied or re-saved file looks."""
+    path.write_bytes(path.read_bytes()[:keep] + b"\x00garbage")
+
+
+def _checkpoints_deleted(run):
+    shutil.rmtree(run / "checkpoints")
+
+
+def _checkpoints_a_file(run):
+    shutil.rmtree(run / "checkpoints")
+    (run / "checkpoints").write_text("not a folder")
+
+
+def _metrics_garbage(run):
+    (run / "metrics.csv").write_bytes(b"\x00\xff garbage\n1,2\n")
+
+
+def _metrics_header_lost(run):
+    lines = (run / "metrics.csv").read_text().splitlines(keepends=True)
+    (run / "metrics.csv").write_text("".join(lines[1:]))
+
+
+def _metrics_deleted(run):
+    (run / "metrics.csv").unlink()
+
+
+def _metrics_ahead(run):
+    lines = (run / "metrics.csv").read_text().splitlines(keepends=True)
+    extra = [line.replace("2,", f"{epoch},", 1) for epoch in (3, 4) for line in lines[-1:]]
+    (run / "metrics.csv").write_text("".join(lines + extra))
+
+
+def _shard_truncated(run):
+    shard = max((run / "checkpoints").glob("ckpt-*.data-*"))  # the newest: ckpt-4
+    shard.write_bytes(shard.read_bytes()[:1000])
+
+
+def _config_garbage(run):
+    (run / "config.json").write_text("{not json")
+
+
+def _config_deleted(run):
+    (run / "config.json").unlink()
+
+
+def _checkpoint_list_garbage(run):
+    (run / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-99"')
+
+
+def _checkpoint_list_junk(run):
+    (run / "checkpoints" / "checkpoint").write_bytes(b"\x00\x01\x02 {{{")
+
+
+# id: (damage(run), extra flags, the refusal's expected words)
+REFUSED = {
+    "checkpoints deleted": (_checkpoints_deleted, [], "holds no checkpoint"),
+    "checkpoints is a file": (_checkpoints_a_file, [], "checkpoints is not a folder"),
+    "huge seed": (None, ["--seed", str(2**40)], "seed must be an integer in [0, 2**32)"),
+    "metrics garbage": (_metrics_garbage, [], "metrics.csv: not a readable metrics table"),
+    "metrics header lost": (_metrics_header_lost, [], "metrics.csv: not a readable metrics"),
+    "metrics deleted": (_metrics_deleted, [], "records 0 epoch(s) but the newest checkpoint"),
+    "metrics ahead": (_metrics_ahead, [], "records 4 epoch(s) but the newest checkpoint holds 2"),
+    "checkpoint shard truncated": (_shard_truncated, [], "is damaged"),
+    "config garbage": (_config_garbage, [], "unreadable run config"),
+    "config deleted": (_config_deleted, [], "config.json is missing"),
+    "checkpoint list garbage": (_checkpoint_list_garbage, [], "names ckpt-99, which is missing"),
+    "checkpoint list junk": (_checkpoint_list_junk, [], "checkpoint: unreadable"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_damaged_run_is_refused_untouched(made, tmp_path, capsys, case):
+    damage, argv, expected = REFUSED[case]
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    if damage:
+        damage(run)
+    before = snapshot(run)
+    line = refused(capsys, train.main, [*tiny_args(made["data"], run, 3), *argv], expected)
+    assert line.startswith(f"{PROG}: error:")
+    assert snapshot(run) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing beside it either
+
+
+def test_restart_moves_the_old_run_aside(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    shutil.rmtree(run / "checkpoints")
+    before = snapshot(run)
+    assert train.main([*tiny_args(made["data"], run, 1), "--restart"]) == 0
+    (aside,) = tmp_path.glob("run.replaced-*")
+    assert f"moved the earlier run's files to {aside}" in capsys.readouterr().out
+    assert snapshot(aside) == {k: v for k, v in before.items() if k != ".lock"}
+    assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1]
+
+
+def test_corrupt_frame_still_finishes_the_epoch(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    corrupt(run / "image_at_epoch_0001.png")
+    generator_before = (run / "generator.keras").read_bytes()
+    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "image_at_epoch_0001.png" in err and "Traceback" not in err
+    assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1, 2, 3]
+    assert (run / "generator.keras").read_bytes() != generator_before  # epoch 3's generator
+    assert iio.imread(run / "dcgan.gif", index=None).shape[0] == 2  # frames 2 and 3
+    assert (run / "checkpoints" / "ckpt-6.index").is_file()
+
+
+@pytest.mark.parametrize("stray", ["image_at_epoch_0002 copy.png", "image_at_epoch_abc.png"])
+def test_stray_files_are_not_frames(made, tmp_path, stray):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    shutil.copy(run / "image_at_epoch_0001.png", run / stray)
+    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
+    assert (run / stray).read_bytes() == (made["run"] / "image_at_epoch_0001.png").read_bytes()
+    assert iio.imread(run / "dcgan.gif", index=None).shape[0] == 3
+    assert gif.main([str(run)]) == 0
+
+
+def test_checkpoint_debris_is_cleaned(made, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    debris = run / "checkpoints" / "ckpt-9_temp"
+    debris.mkdir()
+    (debris / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"half")
+    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
+    assert not debris.exists()
+
+
+def test_corrupt_cached_classifier_is_rebuilt(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    cache = tmp_path / "cache"
+    args = [*tiny_args(made["data"], run, 1), "--eval-every", "1", "--eval-n", "20"]
+    assert train.main([*args, "--cache-dir", str(cache), "--quiet"]) == 0
+    (cached,) = cache.glob("classifier-*.keras")
+    corrupt(cached, keep=100)
+    assert train.main([*args, "--epochs", "2", "--cache-dir", str(cache)]) == 0
+    assert "damaged: training it again" in capsys.readouterr().out
+    assert np.isfinite(read_metrics(run / "metrics.csv")[-1]["fd"])
+
+
+@pytest.mark.parametrize("command", [generate.main, evaluate.main], ids=["generate", "evaluate"])
+def test_corrupt_generator_file(made, tmp_path, capsys, command):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    corrupt(run / "generator.keras", keep=200)
+    before = snapshot(run)
+    argv = [str(run), "--out", str(tmp_path / "g.png")] if command is generate.main else [str(run)]
+    refused(capsys, command, argv, "generator.keras: not a valid Keras file")
+    assert snapshot(run) == before
+
+
+def test_generate_names_a_bad_seed_before_loading(tmp_path, capsys):
+    missing = tmp_path / "nowhere"  # not even loaded: the flag is refused first
+    line = refused(capsys, generate.main, [str(missing), "--seed", "-1"], "--seed")
+    assert "2**32" in line
+
+
+def test_path_limits_and_dangling_links(made, tmp_path, capsys):
+    long_name = tmp_path / ("x" * 300) / "run"
+    refused(capsys, train.main, tiny_args(made["data"], long_name, 1), "File name too long")
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "gone")
+    refused(capsys, train.main, tiny_args(made["data"], link, 1), "dangling symbolic link")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]
+
+
+def test_gif_into_an_unwritable_folder_is_one_line(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    os.chmod(run, 0o500)
+    try:
+        if os.access(run, os.W_OK):  # root ignores permissions: use a path that cannot exist
+            out = run / "image_at_epoch_0001.png" / "dcgan.gif"
+        else:
+            out = run / "dcgan.gif"
+        refused(capsys, gif.main, [str(run), "--out", str(out)], "dcgan.gif")
+    finally:
+        os.chmod(run, 0o700)
+
+
+def test_second_interrupt_does_not_claim_a_checkpoint(capsys):
+    def body():
+        raise KeyboardInterrupt
+
+    assert run_command(PROG, body) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "checkpoint" not in err
