@@ -21,11 +21,11 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from gan_tf.build import build_models, is_chief, make_strategy
+from gan_tf.build import Models, build_models, is_chief, make_strategy
 from gan_tf.checkpoint import Checkpoints, EpochProgress, make_checkpoint
 from gan_tf.config import Config
 from gan_tf.data import load_data, make_dataset, steps_per_epoch, training_images
-from gan_tf.errors import DivergenceError, RunDirError, TrainingInterrupted
+from gan_tf.errors import ConfigError, DivergenceError, RunDirError, TrainingInterrupted
 from gan_tf.files import remove_stale_temporaries
 from gan_tf.images import make_gif
 from gan_tf.monitor import EpochMonitor
@@ -54,6 +54,7 @@ def train(
     *,
     allow_changes: bool = False,
     restart: bool = False,
+    models: Models | None = None,
     on_epoch_end: Callable[[int, dict], None] | None = None,
 ) -> list[dict]:
     """Trains (or resumes) a DCGAN run in `config.out_dir`.
@@ -65,6 +66,10 @@ def train(
             learning rates, beta_1, seed, data); the change is recorded in config.json.
         restart: move an earlier run in the folder aside (to RUN_DIR.replaced-TIME) and
             start over, instead of continuing it.
+        models: train these (`gan_tf.build.build_models(config)`, say, built and
+            inspected in a notebook) instead of building fresh ones; they must match
+            `config`'s architecture, and a checkpoint in the run folder is restored into
+            them. Only under the default strategy.
         on_epoch_end: called as `on_epoch_end(epoch, row)` after each epoch's files are
             written (benchmarks time whole epochs with it).
 
@@ -79,6 +84,8 @@ def train(
     """
     # A multi-worker strategy must exist before TensorFlow runs anything else.
     strategy = make_strategy(config.strategy)
+    if models is not None and config.strategy != "default":
+        raise ConfigError("models built outside train() need --strategy default")
     if not is_chief(strategy):
         # Every worker runs the same program; only the chief writes the run folder.
         task = strategy.cluster_resolver.task_id
@@ -103,7 +110,7 @@ def train(
             remove_checkpoint_debris(run)
             run.write_config(config, preflight.changes)
             with stop_requests() as stop:
-                return _Training(config, run, images, strategy, stop, verbose).train(
+                return _Training(config, run, images, strategy, stop, verbose, models).train(
                     evaluator, on_epoch_end
                 )
         except OSError as e:
@@ -127,12 +134,12 @@ class Epoch:
 class _Training:
     """The state of one `train` call: models, checkpoints, and the epoch loop over them."""
 
-    def __init__(self, config: Config, run: RunDir, images, strategy, stop: dict, verbose: int):
+    def __init__(self, config, run: RunDir, images, strategy, stop: dict, verbose: int, models):
         self.config, self.run, self.images = config, run, images
         self.strategy, self.stop, self.verbose = strategy, stop, verbose
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
-        self.models = build_models(config, strategy)
+        self.models = models or build_models(config, strategy)
         self.progress = EpochProgress()
         self.checkpoints = Checkpoints(
             make_checkpoint(*self.models, self.progress), run, config.max_checkpoints

@@ -63,3 +63,63 @@ def test_mirrored_on_two_cpus_matches_one_device(tmp_path, npz_path):
             assert abs(a["disc_loss"] - b["disc_loss"]) < 1e-4 * max(1, abs(a["disc_loss"]))
         # Float sums in another order: equal within a small tolerance, not bit-for-bit.
         assert report["max_weight_diff"][name] < 1e-4
+
+
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_on_two_local_processes_matches_one_device(tmp_path, npz_path):
+    """--strategy multi_worker, for real: two worker processes on 127.0.0.1 that get their
+    TF_CONFIG here, against the same training on one device."""
+    import os
+
+    import keras
+    import numpy as np
+
+    from gan_tf.rundir import read_metrics
+
+    flags = [
+        "--data", str(npz_path), "--epochs", "2", "--batch-size", "10", "--noise-dim", "8",
+        "--dropout", "0", "--train-limit", "40", "--probe-size", "8", "--quiet",
+    ]  # fmt: skip
+    one = tmp_path / "one"
+    subprocess.run(
+        [sys.executable, "-m", "gan_tf.train", *flags, "--out-dir", str(one)],
+        cwd=REPO, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    out = tmp_path / "multi"
+    workers = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        ))  # fmt: skip
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "gan_tf.train", *flags, "--strategy", "multi_worker",
+             "--out-dir", str(out)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))  # fmt: skip
+    for worker in workers:
+        _, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err[-3000:]
+    # Worker 0 (the chief) writes the run folder; worker 1 its own under it.
+    assert (out / "generator.keras").is_file() and (out / "worker-1" / "generator.keras").is_file()
+    for a, b in zip(
+        read_metrics(one / "metrics.csv"), read_metrics(out / "metrics.csv"), strict=True
+    ):
+        assert abs(a["gen_loss"] - b["gen_loss"]) < 1e-4 * max(1, abs(a["gen_loss"]))
+        assert abs(a["disc_loss"] - b["disc_loss"]) < 1e-4 * max(1, abs(a["disc_loss"]))
+    expected = keras.models.load_model(one / "generator.keras").get_weights()
+    for path in (out / "generator.keras", out / "worker-1" / "generator.keras"):
+        weights = keras.models.load_model(path).get_weights()
+        diffs = [float(np.max(np.abs(a - b))) for a, b in zip(expected, weights, strict=True)]
+        assert max(diffs) < 1e-4
