@@ -98,3 +98,13 @@ def build_models(config: Config, strategy: tf.distribute.Strategy | None = None)
         discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
         optimizers = make_optimizers(config, generator, discriminator)
     return Models(generator, discriminator, *optimizers)
+
+
+def distribute(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy):
+    """The dataset as `strategy` feeds it to its replicas (unchanged for one device)."""
+    if strategy.num_replicas_in_sync == 1:
+        return dataset
+    options = tf.data.Options()
+    # In-memory data: each worker reads its share of every batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(dataset.with_options(options))

@@ -12,23 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import tensorflow as tf
 
-from gan_tf.build import Models, build_models, is_chief, make_strategy
+from gan_tf.build import Models, build_models, distribute, is_chief, make_strategy
 from gan_tf.checkpoint import Checkpoints, EpochProgress, make_checkpoint
 from gan_tf.config import Config
 from gan_tf.data import load_data, make_dataset, steps_per_epoch, training_images
 from gan_tf.errors import ConfigError, DivergenceError, RunDirError, TrainingInterrupted
 from gan_tf.files import remove_stale_temporaries
 from gan_tf.images import make_gif
-from gan_tf.monitor import EpochMonitor
+from gan_tf.monitor import EpochMonitor, StepWatch
 from gan_tf.preflight import check_run_dir, locked_run_dir, move_aside, remove_checkpoint_debris
 from gan_tf.rundir import RunDir
 from gan_tf.sampling import save_generator
@@ -128,7 +125,6 @@ class Epoch:
     steps: int
     step: int = 0  # steps done; > 0 at the start only when resuming an interrupted epoch
     totals: dict = dataclasses.field(default_factory=dict)  # loss sums over those steps
-    seconds: float = 0.0  # time spent on them, before this process
 
 
 class _Training:
@@ -167,13 +163,12 @@ class _Training:
         )
         try:
             for number in range(start + 1, config.epochs + 1):
-                epoch = Epoch(
-                    number, self.steps, int(progress.step), progress.loss_sums(), progress.seconds
-                )
-                began = time.perf_counter()
+                epoch = Epoch(number, self.steps, int(progress.step), progress.loss_sums())
+                began, seconds = time.perf_counter(), progress.seconds
                 self.run_epoch(epoch)
-                seconds = epoch.seconds + time.perf_counter() - began
+                seconds += time.perf_counter() - began
                 if epoch.step < epoch.steps:  # stopped by a signal mid-epoch
+                    where = f"at epoch {number}, step {epoch.step}/{epoch.steps}"
                     progress.pause(
                         number - 1,
                         epoch.step,
@@ -182,25 +177,10 @@ class _Training:
                         epoch.steps,
                         config.batch_size,
                     )
-                    raise self.interrupted(f"at epoch {number}, step {epoch.step}/{epoch.steps}")
-                row = {
-                    "epoch": number,
-                    **{k: float(v) / epoch.steps for k, v in epoch.totals.items()},
-                }
-                row.update(seconds=seconds, steps=epoch.steps)
-                progress.finish(number)
-                history.append(monitor.on_epoch_end(number, row))
-                run.write_metrics(history)
-                self.save_checkpoint(
-                    number % config.checkpoint_every == 0 or number == config.epochs
-                )
-                _log(
-                    self.verbose,
-                    f"Time for epoch {number} is {seconds:.1f} sec "
-                    f"(gen_loss {row['gen_loss']:.4f}, disc_loss {row['disc_loss']:.4f})",
-                )
+                    raise self.interrupted(where)
+                history.append(self.finish_epoch(epoch, seconds, monitor, history))
                 if on_epoch_end:
-                    on_epoch_end(number, row)
+                    on_epoch_end(number, history[-1])
                 if self.stop["signal"] and number < config.epochs:
                     raise self.interrupted(f"after epoch {number}")
         finally:
@@ -210,6 +190,26 @@ class _Training:
         self.save_final()
         _log(self.verbose, f"Wrote {run.gif} and {run.generator}")
         return history
+
+    def finish_epoch(self, epoch: Epoch, seconds: float, monitor, history: list) -> dict:
+        """Measures and draws the epoch, then writes its metrics row and checkpoint."""
+        config = self.config
+        row = {
+            "epoch": epoch.number,
+            **{k: float(v) / epoch.steps for k, v in epoch.totals.items()},
+        }
+        row.update(seconds=seconds, steps=epoch.steps)
+        self.progress.finish(epoch.number)
+        row = monitor.on_epoch_end(epoch.number, row)
+        self.run.write_metrics([*history, row])
+        last = epoch.number == config.epochs
+        self.save_checkpoint(keep=epoch.number % config.checkpoint_every == 0 or last)
+        _log(
+            self.verbose,
+            f"Time for epoch {epoch.number} is {seconds:.1f} sec "
+            f"(gen_loss {row['gen_loss']:.4f}, disc_loss {row['disc_loss']:.4f})",
+        )
+        return row
 
     def run_epoch(self, epoch: Epoch) -> None:
         """Runs the epoch's steps from `epoch.step`, adding to its loss sums, until its end
@@ -227,52 +227,17 @@ class _Training:
             config.buffer_size,
             config.noise_dim,
         )
-        dataset = dataset.take(epoch.steps).skip(epoch.step)
-        if self.strategy.num_replicas_in_sync > 1:
-            options = tf.data.Options()
-            # In-memory data: each worker reads its share of every batch.
-            options.experimental_distribute.auto_shard_policy = (
-                tf.data.experimental.AutoShardPolicy.DATA
-            )
-            dataset = self.strategy.experimental_distribute_dataset(dataset.with_options(options))
-        iterator = iter(dataset)
-        # A live bar on a terminal; in a log file, one line per epoch from the summary.
-        bar = 1 if self.verbose and sys.stdout.isatty() else 0
-        progbar = keras.utils.Progbar(
-            epoch.steps, verbose=bar, stateful_metrics=["gen_loss", "disc_loss"]
-        )
+        iterator = iter(distribute(dataset.take(epoch.steps).skip(epoch.step), self.strategy))
         resumed = f" from step {epoch.step + 1}" if epoch.step else ""
         _log(self.verbose, f"Epoch {epoch.number}/{config.epochs}{resumed}")
-        window, last_sync = [], time.perf_counter()
+        watch = StepWatch(epoch.number, epoch.steps, self.verbose, self.checkpoints.newest)
         while epoch.step < epoch.steps and not self.stop["signal"]:
             n = min(config.steps_per_call, epoch.steps - epoch.step)
             losses = self.train_steps(iterator, tf.constant(n))
             epoch.step += n
             epoch.totals = {k: epoch.totals[k] + losses[k] for k in epoch.totals}
-            window.append((epoch.step - n + 1, epoch.step, losses))
-            # Reading a loss waits for the device: check and show the losses a few
-            # times a second, not every step.
-            now = time.perf_counter()
-            if now - last_sync > 0.5 or epoch.step == epoch.steps or self.stop["signal"]:
-                self.check_finite(window, epoch.number)
-                window.clear()
-                last_sync = now
-                if bar:
-                    progbar.update(epoch.step, [(k, float(v) / n) for k, v in losses.items()])
-        self.check_finite(window, epoch.number)  # a stop can come between two checks
-
-    def check_finite(self, window, epoch: int) -> None:
-        """Raises DivergenceError naming the first call in `window` with a NaN or infinite loss."""
-        for first, last, losses in window:
-            for name, value in losses.items():
-                if not math.isfinite(float(value)):
-                    steps = f"step {first}" if first == last else f"steps {first}-{last}"
-                    kept = self.checkpoints.newest() or "none"
-                    raise DivergenceError(
-                        f"{name} became {float(value)} at epoch {epoch}, {steps}; stopped "
-                        f"without saving that epoch (checkpoint kept: {kept}); "
-                        "try a lower learning rate"
-                    )
+            watch.add(epoch.step, n, losses, force=self.stop["signal"] is not None)
+        watch.check()  # a stop can come between two checks
 
     def save_checkpoint(self, keep: bool = False) -> None:
         # Numbered by step, so a mid-epoch save sorts after the epoch before it.

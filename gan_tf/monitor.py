@@ -8,11 +8,18 @@ the grid under RUN_DIR/tensorboard. Never inside the training step.
 
 from __future__ import annotations
 
+import math
+import sys
+import time
+from collections.abc import Callable
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from gan_tf.config import Config
 from gan_tf.diagnostics import make_diagnose, probe_batch
+from gan_tf.errors import DivergenceError
 from gan_tf.images import image_grid, upscale, write_png
 from gan_tf.rundir import RunDir
 
@@ -84,3 +91,48 @@ class EpochMonitor:
 
     def close(self) -> None:
         self.writer.close()
+
+
+class StepWatch:
+    """Watches an epoch's losses: a progress bar, and a check that they stay finite.
+
+    Reading a loss waits for the device, so the losses are checked and shown a few
+    times a second, not after every compiled call.
+
+    Args:
+        epoch: the epoch's number, for messages.
+        steps: the epoch's length.
+        verbose: 0 silent; 1 a live bar on a terminal (a log file gets the summary line).
+        kept: returns the newest checkpoint on disk, named when training diverges.
+    """
+
+    def __init__(self, epoch: int, steps: int, verbose: int, kept: Callable[[], str | None]):
+        self.epoch, self.kept = epoch, kept
+        self.bar = 1 if verbose and sys.stdout.isatty() else 0
+        self.progbar = keras.utils.Progbar(
+            steps, verbose=self.bar, stateful_metrics=["gen_loss", "disc_loss"]
+        )
+        self.steps, self.window, self.last_sync = steps, [], time.perf_counter()
+
+    def add(self, step: int, n: int, losses: dict, force: bool = False) -> None:
+        """Records the loss sums of the `n` steps that ended at `step`."""
+        self.window.append((step - n + 1, step, losses))
+        now = time.perf_counter()
+        if now - self.last_sync > 0.5 or step == self.steps or force:
+            self.check()
+            self.last_sync = now
+            if self.bar:
+                self.progbar.update(step, [(k, float(v) / n) for k, v in losses.items()])
+
+    def check(self) -> None:
+        """Raises DivergenceError naming the first call with a NaN or infinite loss."""
+        for first, last, losses in self.window:
+            for name, value in losses.items():
+                if not math.isfinite(float(value)):
+                    steps = f"step {first}" if first == last else f"steps {first}-{last}"
+                    raise DivergenceError(
+                        f"{name} became {float(value)} at epoch {self.epoch}, {steps}; stopped "
+                        f"without saving that epoch (checkpoint kept: {self.kept() or 'none'}); "
+                        "try a lower learning rate"
+                    )
+        self.window.clear()
