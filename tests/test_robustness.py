@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 from test_data import CASES, _bad_cases
 
-from gan_tf import loop, rundir, signals
+from gan_tf import loop, preflight, rundir, signals
 from gan_tf.config import Config
 from gan_tf.errors import DivergenceError
 from gan_tf.files import folder_lock
@@ -310,7 +310,7 @@ def test_bad_out_dir(tmp_path, data, monkeypatch, capsys, target):
         out = tmp_path / "f" / "run"
     elif target == "not_writable":
         # os.access, not chmod: tests often run as root, who may write anywhere.
-        monkeypatch.setattr(rundir.os, "access", lambda *a, **k: False)
+        monkeypatch.setattr(preflight.os, "access", lambda *a, **k: False)
     else:
         out.mkdir()
         (out / "config.json").write_text(Config(activation="relu").to_json())
