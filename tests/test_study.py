@@ -117,7 +117,8 @@ def _trained_runs(out_dir):
 
 
 def test_two_shards_share_one_study_folder(tmp_path):
-    """Two processes, --shard 0/2 and 1/2, into one folder: every run exactly once."""
+    """Two processes, --shard 0/2 (with --jobs 2) and 1/2, into one folder: every run
+    trained exactly once, and the report holds them all."""
     study = tiny_study(tmp_path)
     base = study.base
     args = [
@@ -128,15 +129,17 @@ def test_two_shards_share_one_study_folder(tmp_path):
         base.cache_dir, "--out-dir", study.out_dir,
     ]  # fmt: skip
     # noise_dim and probe_size are not study flags: the shards train the tutorial's sizes.
+    # Shard 0 also trains its two runs at once (--jobs 2), each in its own process.
     shards = [
-        subprocess.Popen([*args, "--shard", f"{i}/2"], cwd=REPO, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen([*args, "--shard", f"{i}/2", "--jobs", str(2 - i)], cwd=REPO,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(2)
     ]  # fmt: skip
     outputs = [shard.communicate(timeout=600) for shard in shards]
-    for shard, (out, err) in zip(shards, outputs, strict=True):
+    for shard, (_, err) in zip(shards, outputs, strict=True):
         assert shard.returncode == 0, err
-        assert out.count(": training") == 2, out
+    assert "training 2 runs, 2 at a time" in outputs[0][0], outputs[0][0]
+    assert outputs[0][0].count(": trained") == 2 and outputs[1][0].count(": training") == 2
     assert _trained_runs(tmp_path / "study") == dict.fromkeys(RUN_NAMES, 2)
     report = (tmp_path / "study" / "report" / "report.md").read_text()
     assert "leaky_relu α=0.2" in report
