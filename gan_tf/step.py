@@ -61,12 +61,11 @@ def make_replica_step(
         gradients_of_discriminator = disc_tape.gradient(
             scaled_disc_loss, discriminator.trainable_variables
         )
-        generator_optimizer.apply_gradients(
-            zip(gradients_of_generator, generator.trainable_variables, strict=True)
-        )
-        discriminator_optimizer.apply_gradients(
-            zip(gradients_of_discriminator, discriminator.trainable_variables, strict=True)
-        )
+        for optimizer, gradients, model in (
+            (generator_optimizer, gradients_of_generator, generator),
+            (discriminator_optimizer, gradients_of_discriminator, discriminator),
+        ):
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return {"gen_loss": gen_loss, "disc_loss": disc_loss}
 
     return replica_step

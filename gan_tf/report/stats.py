@@ -348,12 +348,13 @@ def compare(groups: Sequence[Group]) -> list[Comparison]:
 class Correlation:
     """A correlation over runs with a percentile bootstrap interval; NaN where n < 3."""
 
-    method: str
-    n: int
+    method: str  # "pearson" or "spearman"
+    n: int  # runs
     r: float = NAN
+    # the 95% percentile bootstrap interval of r
     low: float = NAN
     high: float = NAN
-    p: float = NAN
+    p: float = NAN  # scipy's, before and after Holm's correction
     p_holm: float = NAN
 
     @property
