@@ -1,46 +1,66 @@
-"""Training speed: the tutorial's step and loop against gan_tf's, interleaved in one process.
+"""Training speed: the tutorial's step against gan_tf's, interleaved in one process.
 
-    python benchmarks/train_speed.py [--quick] [--data ../shared/data/mnist]
+    python -m benchmarks.train_speed --quick                    # batch 256, about 1 minute
+    python -m benchmarks.train_speed                            # batches 64-512, about 6 minutes
+    python -m benchmarks.train_speed --quick --fused-discriminator --rss-steps 0
 
-(a) tutorial-style: the tutorial's `train_step` written out here — two
-discriminator calls, noise of the global BATCH_SIZE — over a
-`from_tensor_slices().shuffle().batch()` dataset in a Python loop, no prefetch;
-(b) gan_tf: `make_dataset` (prefetch, per-batch noise) and `make_train_steps`.
-Blocks of steps of (a) and (b) alternate, so the machine's drift hits both; the
-medians of the per-step times are compared. Also printed: achieved GFLOP/s from
-a FLOP count of the layers, this machine's float32 matmul GFLOP/s as the
-ceiling, a batch-size sweep, and the peak RSS of training on all of MNIST.
+(a) tutorial-style: `gan_tf.tutorial`'s step (two discriminator calls, noise of the
+global BATCH_SIZE) over its `from_tensor_slices().shuffle().batch()` dataset, one
+Python call per batch, no prefetch; (b) gan_tf: `gan_tf.data.make_dataset`
+(prefetch, per-batch noise) and `gan_tf.step.make_train_steps`, with the options
+given on the command line (steps per call, XLA, fused discriminator, mixed
+precision; the tutorial side has none of them). Blocks of steps of (a) and (b)
+alternate after a warm-up, so the machine's drift hits both; the medians of the
+per-step times are compared. Also printed: gan_tf's GFLOP/s from a FLOP count of
+the layers, this machine's float32 matmul rate as the ceiling, and the peak RSS of
+`gan_tf.loop.train` on all of MNIST in a fresh process. Each table row names the
+options that produced it; the command line is printed under the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from benchmarks.common import (
+    REPO,
+    add_data_flag,
+    batch_sizes,
+    command_line,
+    load_average,
+    machine_lines,
+    ratio,
+)
+from gan_tf.build import build_models
+from gan_tf.cli import positive_int
+from gan_tf.config import MIXED_PRECISION, Config
+from gan_tf.data import load_data, make_dataset
+from gan_tf.models import make_discriminator_model, make_generator_model
+from gan_tf.step import make_train_steps
+from gan_tf.tutorial import (
+    BUFFER_SIZE,
+    NOISE_DIM,
+    make_tutorial_dataset,
+    make_tutorial_models,
+    make_tutorial_train_step,
+)
 
-from gan_tf.cli import positive_int  # noqa: E402
-from gan_tf.config import MIXED_PRECISION, Config  # noqa: E402
-from gan_tf.data import load_data, make_dataset  # noqa: E402
-from gan_tf.loop import dtype_policy, make_optimizers  # noqa: E402
-from gan_tf.models import make_discriminator_model, make_generator_model  # noqa: E402
-from gan_tf.step import make_train_steps  # noqa: E402
-
-NOISE_DIM = 100
+# (blocks, steps per block) per side and batch size.
+BLOCKS_FULL = (7, 5)
+BLOCKS_QUICK = (5, 4)
+SWEEP = [64, 128, 256, 512]
+QUICK_SWEEP = [256]
+QUICK_RSS_STEPS = 20
 
 
 def layer_flops(model: keras.Model) -> int:
@@ -67,7 +87,9 @@ def step_flops(batch_size: int) -> int:
     whose weights get gradients: D on 2B (disc_loss), G on B (gen_loss), plus
     the activation gradients of gen_loss back through D on the B fakes (one
     forward's worth). Total: 3 F_G(B) + 3 F_D(2B) + F_D(B) = 3 F_G + 7 F_D per
-    example. (BatchNorm, activations and Adam are left out: they are small.)
+    example. (BatchNorm, activations and Adam are left out: they are small.) The
+    fused discriminator does one F_D more per example (gen_loss flows back through
+    D on all 2B images); GFLOP/s count the unfused work, so they compare across options.
     """
     f_g = layer_flops(make_generator_model(NOISE_DIM))
     f_d = layer_flops(make_discriminator_model())
@@ -89,63 +111,34 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 
 
 class TutorialStyle:
-    """The tutorial's training loop, as it is written there."""
+    """The tutorial's step and dataset (`gan_tf.tutorial`), one Python call per batch."""
 
     def __init__(self, train_images: np.ndarray, batch_size: int):
-        # The tutorial's preprocessing and pipeline: float32 in [-1, 1], no prefetch.
-        images = (train_images.reshape(-1, 28, 28, 1).astype("float32") - 127.5) / 127.5
-        self.dataset = (
-            tf.data.Dataset.from_tensor_slices(images).shuffle(len(images)).batch(batch_size)
-        )
-        generator = make_generator_model(NOISE_DIM)
-        discriminator = make_discriminator_model()
-        cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-        generator_optimizer = keras.optimizers.Adam(1e-4)
-        discriminator_optimizer = keras.optimizers.Adam(1e-4)
-
-        @tf.function
-        def train_step(images):
-            noise = tf.random.normal([batch_size, NOISE_DIM])
-            with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-                generated_images = generator(noise, training=True)
-                real_output = discriminator(images, training=True)
-                fake_output = discriminator(generated_images, training=True)
-                gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
-                disc_loss = cross_entropy(tf.ones_like(real_output), real_output) + cross_entropy(
-                    tf.zeros_like(fake_output), fake_output
-                )
-            g = gen_tape.gradient(gen_loss, generator.trainable_variables)
-            d = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
-            generator_optimizer.apply_gradients(zip(g, generator.trainable_variables, strict=True))
-            discriminator_optimizer.apply_gradients(
-                zip(d, discriminator.trainable_variables, strict=True)
-            )
-
-        self.train_step = train_step
-        self.iterator = iter(self.dataset.repeat())
+        models = make_tutorial_models(NOISE_DIM)
+        self.train_step = make_tutorial_train_step(*models, batch_size, NOISE_DIM)
+        dataset = make_tutorial_dataset(train_images, batch_size, BUFFER_SIZE)
+        # Repeated so that a block may run past an epoch's end; no block here does.
+        self.iterator = iter(dataset.repeat())
 
     def run(self, steps: int) -> None:
         for _ in range(steps):
-            self.train_step(next(self.iterator))  # each call returns when its work is done
+            losses = self.train_step(next(self.iterator))
+        float(losses["gen_loss"])  # wait for the device (a no-op wait on a CPU)
 
 
 class GanTf:
     """gan_tf's input pipeline and compiled steps, as `gan_tf.loop` drives them."""
 
-    def __init__(
-        self, train_images, batch_size, steps_per_call, jit_compile=False, mixed_precision="off"
-    ):
-        config = Config(batch_size=batch_size, mixed_precision=mixed_precision)
-        with dtype_policy(mixed_precision):
-            generator = make_generator_model(NOISE_DIM)
-            discriminator = make_discriminator_model()
-            optimizers = make_optimizers(config, generator, discriminator)
+    def __init__(self, train_images: np.ndarray, config: Config):
+        models = build_models(config)
         self.train_steps = make_train_steps(
-            generator, discriminator, *optimizers, jit_compile=jit_compile
+            *models, jit_compile=config.jit_compile, fused=config.fused_discriminator
         )
-        dataset = make_dataset(train_images, batch_size, 0, 1, 60000, NOISE_DIM)
+        dataset = make_dataset(
+            train_images, config.batch_size, config.seed, 1, config.buffer_size, config.noise_dim
+        )
         self.iterator = iter(dataset.repeat())
-        self.steps_per_call = steps_per_call
+        self.steps_per_call = config.steps_per_call
 
     def run(self, steps: int) -> None:
         done = 0
@@ -156,31 +149,48 @@ class GanTf:
         float(losses["gen_loss"])  # wait for the device, as the loop does at its checks
 
 
-def compare(train_images, batch_size, blocks, block_steps, steps_per_call, jit, mixed) -> dict:
-    """Median seconds per step of (a) and (b), blocks interleaved after one warm-up block each."""
-    runners = {
-        "tutorial": TutorialStyle(train_images, batch_size),
-        "gan_tf": GanTf(train_images, batch_size, steps_per_call, jit, mixed),
-    }
-    for runner in runners.values():
-        runner.run(max(2, steps_per_call))  # trace, compile, fill buffers
-    times = {name: [] for name in runners}
-    for _ in range(blocks):
-        for name, runner in runners.items():
+def compare(train_images, config: Config, blocks: int, block_steps: int) -> dict:
+    """Median seconds per step of (a) and (b), blocks interleaved after one warm-up block each.
+
+    The side that goes first swaps from block to block, so neither always follows the other.
+    """
+    runners = [
+        ("tutorial", TutorialStyle(train_images, config.batch_size)),
+        ("gan_tf", GanTf(train_images, config)),
+    ]
+    for _, runner in runners:
+        runner.run(max(2, config.steps_per_call))  # trace, compile, fill the shuffle buffer
+    times = {name: [] for name, _ in runners}
+    for block in range(blocks):
+        for name, runner in runners if block % 2 == 0 else runners[::-1]:
             start = time.perf_counter()
             runner.run(block_steps)
             times[name].append((time.perf_counter() - start) / block_steps)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def option_flags(args: argparse.Namespace) -> str:
+    """gan_tf's options as the flags that set them, for a table row ("default" if none)."""
+    flags = []
+    if args.steps_per_call != 1:
+        flags.append(f"--steps-per-call {args.steps_per_call}")
+    if args.jit_compile:
+        flags.append("--jit-compile")
+    if args.fused_discriminator:
+        flags.append("--fused-discriminator")
+    if args.mixed_precision != "off":
+        flags.append(f"--mixed-precision {args.mixed_precision}")
+    return " ".join(f"`{f}`" for f in flags) or "default"
+
+
 RSS_SCRIPT = """
-import os, resource, sys, json
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, sys.argv[1])
+import json, sys
+from gan_tf.cli import quiet_tensorflow
+quiet_tensorflow()
 from gan_tf.config import Config
 from gan_tf.loop import train
-steps = None if sys.argv[4] == "full" else int(sys.argv[4])
-train(Config(data=sys.argv[2], out_dir=sys.argv[3], epochs=1, max_steps_per_epoch=steps),
+steps = None if sys.argv[3] == "full" else int(sys.argv[3])
+train(Config(data=sys.argv[1], out_dir=sys.argv[2], epochs=1, max_steps_per_epoch=steps),
       verbose=0)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
 with open("/proc/self/status") as f:
@@ -190,76 +200,130 @@ print(json.dumps({"peak_rss_mib": hwm / 1024}))
 
 
 def peak_rss(data: str, steps: str) -> float:
-    """Peak RSS (MiB) of a fresh process training on all 60,000 images of MNIST."""
-    import tempfile
+    """Peak RSS (MiB) of a fresh process training on all 60,000 images of MNIST.
 
+    Args:
+        data: MNIST's path.
+        steps: "full" for one whole epoch at the tutorial's defaults, else a step count.
+    """
     with tempfile.TemporaryDirectory() as out:
+        # Run from the repository root, so that `import gan_tf` finds the package.
         result = subprocess.run(
-            [sys.executable, "-c", RSS_SCRIPT, str(REPO), data, out, steps],
+            [sys.executable, "-c", RSS_SCRIPT, data, out, steps],
             capture_output=True,
             text=True,
             check=True,
+            cwd=REPO,
         )
     return json.loads(result.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few minutes: fewer blocks")
-    parser.add_argument(
-        "--data",
-        default=os.environ.get("GAN_TF_DATA", str(REPO.parent / "shared" / "data" / "mnist")),
-        help="MNIST .npz or IDX folder (default: $GAN_TF_DATA or ../shared/data/mnist)",
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.train_speed", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
-        "--steps-per-call", type=positive_int, default=1, help="gan_tf's (default: 1)"
+        "--quick",
+        action="store_true",
+        help=f"{BLOCKS_QUICK[0]} blocks of {BLOCKS_QUICK[1]} steps at batch 256 and the peak "
+        f"RSS of {QUICK_RSS_STEPS} steps (default: {BLOCKS_FULL[0]} blocks of "
+        f"{BLOCKS_FULL[1]} steps at batches {','.join(map(str, SWEEP))}, RSS of a full epoch)",
     )
-    parser.add_argument("--jit-compile", action="store_true", help="gan_tf with XLA")
+    add_data_flag(parser)
     parser.add_argument(
-        "--mixed-precision", choices=MIXED_PRECISION, default="off", help="gan_tf's (default: off)"
+        "--batch-sizes",
+        type=batch_sizes,
+        metavar="LIST",
+        help="comma-separated batch sizes to compare at (default: "
+        f"{','.join(map(str, SWEEP))}; with --quick {','.join(map(str, QUICK_SWEEP))})",
     )
-    args = parser.parse_args()
+    parser.add_argument("--blocks", type=positive_int, metavar="N", help="timed blocks per side")
+    parser.add_argument(
+        "--block-steps", type=positive_int, metavar="N", help="steps per timed block"
+    )
+    parser.add_argument(
+        "--rss-steps",
+        type=int,
+        metavar="N",
+        help="steps of the peak-RSS run; 0 skips it (default: a full epoch at batch 256; "
+        f"with --quick {QUICK_RSS_STEPS})",
+    )
+    options = parser.add_argument_group("gan_tf's options (the tutorial side has none)")
+    options.add_argument(
+        "--steps-per-call",
+        type=positive_int,
+        metavar="N",
+        default=1,
+        help="steps per compiled call",
+    )
+    options.add_argument("--jit-compile", action="store_true", help="compile the step with XLA")
+    options.add_argument(
+        "--fused-discriminator",
+        action="store_true",
+        help="one discriminator call on real and fake images together",
+    )
+    options.add_argument(
+        "--mixed-precision", choices=MIXED_PRECISION, default="off", help="(default: off)"
+    )
+    args = parser.parse_args(argv)
+    if args.rss_steps is not None and args.rss_steps < 0:
+        parser.error(f"--rss-steps must be 0 (skip) or a positive step count, not {args.rss_steps}")
+    blocks, block_steps = BLOCKS_QUICK if args.quick else BLOCKS_FULL
+    args.blocks = args.blocks or blocks
+    args.block_steps = args.block_steps or block_steps
+    args.batch_sizes = args.batch_sizes or (QUICK_SWEEP if args.quick else SWEEP)
+    if args.rss_steps is None:
+        args.rss_steps = QUICK_RSS_STEPS if args.quick else "full"
+    return args
 
-    blocks, block_steps = (3, 3) if args.quick else (7, 5)
-    sweep = [] if args.quick else [64, 128, 512]
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     train_images = load_data(data=args.data).x_train
-    print(f"gan_tf train_speed, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}")
-    print(
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs, "
-        f"devices: {[d.name for d in tf.config.list_logical_devices()]}"
-    )
+    print("## gan_tf train_speed")
+    print(*machine_lines(), sep="\n")
     ceiling = matmul_gflops()
-    print(f"float32 matmul ceiling: {ceiling:.1f} GFLOP/s (2048x2048, TensorFlow threads)")
+    print(f"float32 matmul ceiling: {ceiling:.1f} GFLOP/s (2048x2048, TensorFlow's threads)")
     print(
-        f"{'batch':>6} {'tutorial ms/step':>17} {'gan_tf ms/step':>15} {'tutorial img/s':>15}"
-        f" {'gan_tf img/s':>13} {'ratio':>6} {'gan_tf GFLOP/s':>15} {'of ceiling':>11}"
+        f"{args.blocks} blocks of {args.block_steps} steps per side and batch size, "
+        "medians of the blocks' ms/step\n"
     )
-    for batch_size in [256, *sweep]:
-        t = compare(
-            train_images,
-            batch_size,
-            blocks,
-            block_steps,
-            args.steps_per_call,
-            args.jit_compile,
-            args.mixed_precision,
+    print(
+        "| batch | gan_tf options | tutorial ms/step | gan_tf ms/step | tutorial img/s "
+        "| gan_tf img/s | ratio | gan_tf GFLOP/s | of ceiling |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    flags = option_flags(args)
+    for batch_size in args.batch_sizes:
+        config = Config(
+            batch_size=batch_size,
+            steps_per_call=args.steps_per_call,
+            jit_compile=args.jit_compile,
+            fused_discriminator=args.fused_discriminator,
+            mixed_precision=args.mixed_precision,
         )
+        t = compare(train_images, config, args.blocks, args.block_steps)
         gflops = step_flops(batch_size) / t["gan_tf"] / 1e9
         print(
-            f"{batch_size:>6} {t['tutorial'] * 1e3:>17.1f} {t['gan_tf'] * 1e3:>15.1f}"
-            f" {batch_size / t['tutorial']:>15.1f} {batch_size / t['gan_tf']:>13.1f}"
-            f" {t['tutorial'] / t['gan_tf']:>5.2f}x {gflops:>15.1f} {gflops / ceiling:>10.0%}",
+            f"| {batch_size} | {flags} | {t['tutorial'] * 1e3:.1f} | {t['gan_tf'] * 1e3:.1f} "
+            f"| {batch_size / t['tutorial']:.1f} | {batch_size / t['gan_tf']:.1f} "
+            f"| {ratio(t['tutorial'] / t['gan_tf'])} | {gflops:.1f} | {gflops / ceiling:.0%} |",
             flush=True,
         )
+        keras.backend.clear_session()  # free this batch size's models and datasets
+    print(f"\ncommand: {command_line('benchmarks.train_speed')}")
+    print("ratio = tutorial ms/step / gan_tf ms/step (above 1: gan_tf is faster)")
     print(f"FLOPs per training step at batch 256: {step_flops(256) / 1e9:.1f} GFLOP")
-    steps = "20" if args.quick else "full"
-    rss = peak_rss(args.data, steps)
-    what = "20 steps over" if args.quick else "one full epoch of"
-    print(
-        f"peak RSS (VmHWM), {what} all 60,000 MNIST images in a fresh process: {rss:.0f} MiB "
-        f"(target <= 2048 MiB); this benchmark process: "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
-    )
+    if args.rss_steps:
+        rss = peak_rss(args.data, str(args.rss_steps))
+        what = "one full epoch" if args.rss_steps == "full" else f"{args.rss_steps} steps"
+        print(
+            f"peak RSS (VmHWM) of gan_tf.loop.train, {what} at batch 256 over all "
+            f"60,000 MNIST images, in a fresh process: {rss:.0f} MiB (target <= 2048 MiB); "
+            f"this benchmark process: "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+        )
+    print(f"load average at the end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ import tensorflow as tf
 from gan_tf import loop
 from gan_tf.build import dtype_policy, make_optimizers
 from gan_tf.config import Config
-from gan_tf.losses import discriminator_loss, generator_loss
 from gan_tf.models import make_discriminator_model, make_generator_model
 from gan_tf.step import make_train_step, make_train_steps
+from gan_tf.tutorial import make_tutorial_train_step
 
 NOISE_DIM = 8
 
@@ -78,30 +78,22 @@ def test_fakes_match_real_batch_size(fused, calls):
 
 @pytest.mark.parametrize("fused", [False, True])
 def test_step_equals_the_tutorials(fused):
-    """Also fused: without dropout, D(concat(real, fake)) is exactly D(real), D(fake)."""
+    """gan_tf's step, given the same noise, equals `gan_tf.tutorial`'s (the tutorial's own).
+
+    Also fused: without dropout, D(concat(real, fake)) is exactly D(real), D(fake).
+    """
     images, noise = _batch(6)
     ours = _models(dropout=0.0)
-    make_train_step(*ours, NOISE_DIM, fused=fused)(images, noise)
+    our_losses = make_train_step(*ours, NOISE_DIM, fused=fused)(images, noise)
 
-    generator, discriminator, generator_optimizer, discriminator_optimizer = _models(dropout=0.0)
-
-    @tf.function
-    def tutorial_step(images, noise):
-        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-            generated_images = generator(noise, training=True)
-            real_output = discriminator(images, training=True)
-            fake_output = discriminator(generated_images, training=True)
-            gen_loss = generator_loss(fake_output)
-            disc_loss = discriminator_loss(real_output, fake_output)
-        g = gen_tape.gradient(gen_loss, generator.trainable_variables)
-        d = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
-        generator_optimizer.apply_gradients(zip(g, generator.trainable_variables, strict=True))
-        discriminator_optimizer.apply_gradients(
-            zip(d, discriminator.trainable_variables, strict=True)
-        )
-
-    tutorial_step(images, noise)
-    for a, b in zip(_weights(ours[0], ours[1]), _weights(generator, discriminator), strict=True):
+    tutorials = _models(dropout=0.0)
+    tutorial_step = make_tutorial_train_step(
+        *tutorials, batch_size=len(images), noise_dim=NOISE_DIM
+    )
+    tutorial_losses = tutorial_step(images, noise)
+    for name in ("gen_loss", "disc_loss"):
+        assert float(our_losses[name]) == pytest.approx(float(tutorial_losses[name]), rel=1e-5)
+    for a, b in zip(_weights(*ours[:2]), _weights(*tutorials[:2]), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
