@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny synthetic MNIST-shaped data written the ways users supply it."""
+"""Shared fixtures: tiny synthetic MNIST-shaped data written the ways users supply it, and the
+bad data files every loader and command must refuse with one line naming the file."""
 
 from __future__ import annotations
 
@@ -78,3 +79,84 @@ def npz_path(tmp_path, images) -> Path:
     labels = np.arange(len(images), dtype=np.uint8) % 10
     np.savez(path, x_train=images, y_train=labels, x_test=images[:8], y_test=labels[:8])
     return path
+
+
+# The ids of `bad_data_cases`: tests parametrize over these.
+BAD_DATA_CASES = [
+    "missing",
+    "truncated gz",
+    "bad magic",
+    "wrong dims",
+    "short data",
+    "count mismatch",
+    "wrong size",
+    "empty file",
+    "corrupt npz",
+    "npz keys",
+    "float images",
+    "folder without data",
+    "no images",
+]
+
+
+def bad_data_cases(tmp_path: Path, images: np.ndarray) -> dict[str, tuple[Path, str]]:
+    """Bad `--data` paths written under `tmp_path`, one per `BAD_DATA_CASES` id.
+
+    Args:
+        tmp_path: an empty folder to write them in.
+        images: valid uint8 (N, 28, 28) images to spoil, N >= 2.
+
+    Returns:
+        {case id: (the path to pass as --data, a phrase its error message must contain)}.
+    """
+    good = idx_bytes(images)
+    labels = np.zeros(len(images), np.uint8)
+    good_labels = idx_bytes(labels)
+    cases = {}
+
+    def folder(name, image_bytes, label_bytes=good_labels):
+        f = tmp_path / name
+        f.mkdir()
+        (f / "train-images-idx3-ubyte.gz").write_bytes(image_bytes)
+        (f / "train-labels-idx1-ubyte.gz").write_bytes(label_bytes)
+        return f
+
+    cases["missing"] = (tmp_path / "nope", "no such file")
+    cases["truncated gz"] = (
+        folder("trunc", gzip.compress(good)[: len(gzip.compress(good)) // 2]),
+        "corrupt or truncated gzip",
+    )
+    cases["bad magic"] = (folder("magic", gzip.compress(b"\x12\x34" + good[2:])), "bad magic")
+    cases["wrong dims"] = (
+        folder("dims", gzip.compress(idx_bytes(images.reshape(len(images), -1)))),
+        "2 dimensions, expected 3",
+    )
+    cases["short data"] = (folder("short", gzip.compress(good[:-10])), "header promises")
+    cases["count mismatch"] = (
+        folder("count", gzip.compress(good), gzip.compress(idx_bytes(labels[:-1]))),
+        f"{len(images)} train images but {len(images) - 1} train labels",
+    )
+    cases["wrong size"] = (
+        folder("size", gzip.compress(idx_bytes(np.zeros((4, 32, 32), np.uint8)))),
+        "expected (N, 28, 28)",
+    )
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    cases["empty file"] = (empty, "not a readable .npz")
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04 not really a zip")
+    cases["corrupt npz"] = (garbage, "not a readable .npz")
+    keys = tmp_path / "keys.npz"
+    np.savez(keys, images=images)
+    cases["npz keys"] = (keys, "no 'x_train' array (found: images)")
+    floats = tmp_path / "floats.npz"
+    np.savez(floats, x_train=images.astype(np.float32))
+    cases["float images"] = (floats, "dtype float32, expected uint8")
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    (nothing / "readme.txt").write_text("hi")
+    cases["folder without data"] = (nothing, "no train-images-idx3-ubyte")
+    no_images = tmp_path / "zero.npz"
+    np.savez(no_images, x_train=np.zeros((0, 28, 28), np.uint8))
+    cases["no images"] = (no_images, "holds no images")
+    return cases

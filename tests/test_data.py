@@ -1,13 +1,11 @@
 """Data loading from every supported source, every bad-file case, and the input pipeline."""
 
-import gzip
-
 import numpy as np
 import pytest
 
 from gan_tf.data import DataError, load_data, make_dataset, read_idx
 
-from conftest import idx_bytes, make_images, write_idx_folder
+from conftest import BAD_DATA_CASES, bad_data_cases, idx_bytes, make_images, write_idx_folder
 
 
 def test_npz(npz_path, images):
@@ -36,86 +34,20 @@ def test_single_idx_file_and_channel_axis(tmp_path, images):
     assert load_data(data=npz).x_train.shape == images.shape
 
 
-def _bad_cases(tmp_path, images):
-    good = idx_bytes(images)
-    labels = np.zeros(len(images), np.uint8)
-    cases = {}
-    good_labels = idx_bytes(labels)
-
-    def folder(name, image_bytes, label_bytes=good_labels):
-        f = tmp_path / name
-        f.mkdir()
-        (f / "train-images-idx3-ubyte.gz").write_bytes(image_bytes)
-        (f / "train-labels-idx1-ubyte.gz").write_bytes(label_bytes)
-        return f
-
-    cases["missing"] = (tmp_path / "nope", "no such file")
-    cases["truncated gz"] = (
-        folder("trunc", gzip.compress(good)[:2000]),
-        "corrupt or truncated gzip",
-    )
-    cases["bad magic"] = (folder("magic", gzip.compress(b"\x12\x34" + good[2:])), "bad magic")
-    cases["wrong dims"] = (
-        folder("dims", gzip.compress(idx_bytes(images.reshape(len(images), -1)))),
-        "2 dimensions, expected 3",
-    )
-    cases["short data"] = (folder("short", gzip.compress(good[:-10])), "header promises")
-    cases["count mismatch"] = (
-        folder("count", gzip.compress(good), gzip.compress(idx_bytes(labels[:-1]))),
-        "48 train images but 47 train labels",
-    )
-    cases["wrong size"] = (
-        folder("size", gzip.compress(idx_bytes(np.zeros((4, 32, 32), np.uint8)))),
-        "expected (N, 28, 28)",
-    )
-    empty = tmp_path / "empty.npz"
-    empty.write_bytes(b"")
-    cases["empty file"] = (empty, "not a readable .npz")
-    garbage = tmp_path / "garbage.npz"
-    garbage.write_bytes(b"PK\x03\x04 not really a zip")
-    cases["corrupt npz"] = (garbage, "not a readable .npz")
-    keys = tmp_path / "keys.npz"
-    np.savez(keys, images=images)
-    cases["npz keys"] = (keys, "no 'x_train' array (found: images)")
-    floats = tmp_path / "floats.npz"
-    np.savez(floats, x_train=images.astype(np.float32))
-    cases["float images"] = (floats, "dtype float32, expected uint8")
-    nothing = tmp_path / "nothing"
-    nothing.mkdir()
-    (nothing / "readme.txt").write_text("hi")
-    cases["folder without data"] = (nothing, "no train-images-idx3-ubyte")
-    no_images = tmp_path / "zero.npz"
-    np.savez(no_images, x_train=np.zeros((0, 28, 28), np.uint8))
-    cases["no images"] = (no_images, "holds no images")
-    return cases
-
-
-CASES = [
-    "missing",
-    "truncated gz",
-    "bad magic",
-    "wrong dims",
-    "short data",
-    "count mismatch",
-    "wrong size",
-    "empty file",
-    "corrupt npz",
-    "npz keys",
-    "float images",
-    "folder without data",
-    "no images",
-]
-
-
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", BAD_DATA_CASES)
 def test_bad_data_names_file_and_problem(tmp_path, images, case):
-    path, expected = _bad_cases(tmp_path, images)[case]
+    path, expected = bad_data_cases(tmp_path, images)[case]
     with pytest.raises(DataError) as info:
         load_data(data=path)
     message = str(info.value)
     assert expected in message
     assert str(path) in message
     assert "\n" not in message
+
+
+def test_every_bad_data_case_is_parametrized(tmp_path, images):
+    # A case written by bad_data_cases but missing from BAD_DATA_CASES would never run.
+    assert sorted(bad_data_cases(tmp_path, images)) == sorted(BAD_DATA_CASES)
 
 
 def test_read_idx_rejects_non_byte_type(tmp_path):
@@ -161,19 +93,22 @@ def test_a_cut_short_epoch_is_released_at_once():
     """Issue 13: dropping an epoch's iterator before its end must not wait on a sleeping thread.
 
     With tf.data's autotuner on, about one release in three waited out the tuner's current
-    sleep (0.24 s at this age; 8-20 s at a real epoch's), so 16 tries catch it all but surely.
+    sleep (about 0.6 s at this age; 8-20 s at a real epoch's), so 12 tries catch it all but
+    surely; a healthy release takes milliseconds, so the bound leaves room for a busy machine.
     """
     import time
 
     images = make_images(512)
+    dataset = make_dataset(images, 32, 0, 1, 512, noise_dim=8)
+    assert dataset.options().autotune.enabled is False  # no tuner thread to wait for
     worst = 0.0
-    for trial in range(16):
+    for trial in range(12):
         iterator = iter(make_dataset(images, 32, 0, trial, 512, noise_dim=8).take(16))
         start = time.perf_counter()
-        while time.perf_counter() - start < 0.3:  # the tuner's sleep is ~0.3 s by now
+        while time.perf_counter() - start < 0.65:  # the tuner would now sleep until ~1.3 s
             next(iterator)
-            time.sleep(0.02)
+            time.sleep(0.04)
         start = time.perf_counter()
         del iterator
         worst = max(worst, time.perf_counter() - start)
-    assert worst < 0.12, f"releasing a cut-short epoch's iterator took {worst:.2f} s"
+    assert worst < 0.3, f"releasing a cut-short epoch's iterator took {worst:.2f} s"

@@ -1,10 +1,19 @@
-"""Fuzzing the data loaders: random bytes, arrays and headers give a `Data` or a `DataError`.
+"""Fuzzing the data loaders against an oracle: what must load, what must be refused.
 
-Whatever a user points --data at, `load_data` and `read_idx` must either return MNIST-shaped
-uint8 arrays or raise the documented `DataError` whose one-line message names the file. Any
-other exception is a crash and fails these tests. Every input is tiny, so a loader that
-trusted a header's sizes over the bytes actually present would show up as a MemoryError, a
-large traced allocation, or a hypothesis deadline failure (our guard against hangs).
+- Valid data the tests write themselves (random uint8 images and labels as IDX files, gzipped
+  or raw, or as .npz, with or without a channel axis, 1 to 5 images a split) must load as
+  exactly the arrays written.
+- Known-bad data (truncated, wrong magic number, type code or dimensions, a header promising
+  more or less data, wrong shapes, image and label counts that differ, an .npz without
+  x_train or with arrays not uint8, random bytes) must be refused with a `DataError` whose
+  one-line message names the file and the problem.
+- Valid files with random bytes changed, added, removed or cut off, and random bytes,
+  headers and archives, must load as what their bytes describe (IDX), as arrays that were
+  written (.npz), or as MNIST-shaped uint8 arrays at least, or else raise `DataError`.
+
+Any other exception is a crash and fails these tests. Every input is tiny, so a loader that
+trusted a header's sizes over the bytes actually present would show up as a MemoryError or
+a large traced allocation.
 """
 
 from __future__ import annotations
@@ -15,8 +24,9 @@ import math
 import tempfile
 import tracemalloc
 import zipfile
-from datetime import timedelta
+import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -25,16 +35,15 @@ from hypothesis import strategies as st
 
 from gan_tf.data import Data, DataError, load_data, read_idx
 
-from conftest import idx_bytes, make_images
+from conftest import idx_bytes, make_images, write_idx_folder
 
 # database=None: nothing replayed from .hypothesis/, so a run depends only on the code; the
-# failures fuzzing found are pinned as CRAFTED cases below instead.
-# The deadline is thousands of times the few milliseconds an example takes, so a busy
-# machine never trips it: it only turns a hang into a failure. No explain phase: on a
-# failure it costs minutes and the shrunk example already says what broke.
+# failures fuzzing found are pinned as CRAFTED cases below instead. No deadline: a busy
+# machine must not fail a test. No explain phase: on a failure it costs minutes and the
+# shrunk example already says what broke. Few examples each, so the file takes seconds.
 FUZZ = settings(
-    max_examples=100,
-    deadline=timedelta(seconds=30),
+    max_examples=60,
+    deadline=None,
     database=None,
     phases=[Phase.explicit, Phase.generate, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow],
@@ -379,44 +388,428 @@ def test_npz_with_random_keys_dtypes_and_shapes(spec, seed):
         np.testing.assert_array_equal(data.x_train, arrays["x_train"].reshape(-1, 28, 28))
 
 
-def npz_bytes(images: np.ndarray, labels: np.ndarray) -> bytes:
+def npz_bytes(compressed: bool = False, **arrays: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, x_train=images, y_train=labels)
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 
-def _valid_files() -> dict[str, bytes]:
-    images = make_images(2)
-    labels = np.array([3, 7], np.uint8)
-    return {
-        "x.npz": npz_bytes(images, labels),
-        "train-images-idx3-ubyte": idx_bytes(images),
-        "train-images-idx3-ubyte.gz": gzip.compress(idx_bytes(images)),
-    }
+# --- The oracle: data the test wrote itself, so it knows what must come back ------------------
+
+# The documented IDX file names of each array (standard, and the dotted one some mirrors use).
+IDX_FILE_NAMES = {
+    "x_train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    "y_train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+    "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+SEEDS = st.integers(0, 2**32 - 1)
 
 
-VALID_FILES = _valid_files()
+def random_images(n: int, seed: int) -> np.ndarray:
+    """n uint8 (28, 28) images of random pixels: every byte value, no structure to lean on."""
+    return np.random.default_rng([seed, 1]).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+def random_labels(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng([seed, 2]).integers(0, 256, n, dtype=np.uint8)
+
+
+class Dataset(NamedTuple):
+    """A valid dataset as its recipe, so that a failing example prints in a few words."""
+
+    seed: int
+    n_train: int  # images in a split: at least 1
+    n_test: int
+    keys: tuple[str, ...]  # the arrays present: x_train and any of the others
+
+    def data(self) -> Data:
+        arrays = {
+            "x_train": random_images(self.n_train, self.seed),
+            "y_train": random_labels(self.n_train, self.seed),
+            "x_test": random_images(self.n_test, self.seed + 1),
+            "y_test": random_labels(self.n_test, self.seed + 1),
+        }
+        return Data(**{key: arrays[key] if key in self.keys else None for key in Data._fields})
+
+
+def datasets(max_n: int = 5) -> st.SearchStrategy[Dataset]:
+    """Valid datasets: 1 to `max_n` images a split; the training labels, the test images and
+    the test labels each present or not (the loaders accept any of these)."""
+    others = st.sets(st.sampled_from(["y_train", "x_test", "y_test"]))
+    return st.builds(
+        Dataset,
+        SEEDS,
+        st.integers(1, max_n),
+        st.integers(1, max_n),
+        others.map(lambda keys: ("x_train", *sorted(keys))),
+    )
+
+
+def write_valid(tmp: Path, dataset: Data, form: str, draw) -> tuple[Path, Data]:
+    """Writes `dataset` as `form`; returns the path to load and the `Data` it must give."""
+    arrays = {key: a for key, a in dataset._asdict().items() if a is not None}
+    if form == "idx file":  # one IDX image file, passed as --data
+        name = draw(st.sampled_from(["train-images-idx3-ubyte", "images.idx", "x"]))
+        raw = idx_bytes(dataset.x_train)
+        path = tmp / (f"{name}.gz" if draw(st.booleans()) else name)
+        path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
+        return path, Data(dataset.x_train, None, None, None)
+    folder = tmp / "mnist"
+    if form != "npz":
+        folder.mkdir()
+    if form == "idx folder":  # each file gzipped or raw, under either documented name
+        for key, array in arrays.items():
+            name = draw(st.sampled_from(IDX_FILE_NAMES[key]))
+            raw = idx_bytes(array)
+            if draw(st.booleans()):
+                (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+            else:
+                (folder / name).write_bytes(raw)
+        return folder, dataset
+    # .npz: images with a channel axis (N, 28, 28, 1) or without, compressed or not.
+    for key in ("x_train", "x_test"):
+        if key in arrays and draw(st.booleans()):
+            arrays[key] = arrays[key][..., None]
+    content = npz_bytes(draw(st.booleans()), **arrays)
+    # Named .npz or not (a zip is known by its first bytes); a folder holding one .npz.
+    if form == "npz in folder":
+        path = folder / "mnist.npz"
+    else:
+        path = tmp / draw(st.sampled_from(["mnist.npz", "mnist"]))
+    path.write_bytes(content)
+    return (folder if form == "npz in folder" else path), dataset
+
+
+def assert_loaded_exactly(loaded: Data, expected: Data) -> None:
+    assert isinstance(loaded, Data)
+    for key, want in expected._asdict().items():
+        got = getattr(loaded, key)
+        if want is None:
+            assert got is None, key
+        else:  # strict: the same shape and dtype (uint8), not just equal values
+            np.testing.assert_array_equal(got, want, strict=True, err_msg=key)
 
 
 @FUZZ
 @given(
-    name=st.sampled_from(sorted(VALID_FILES)),
-    cut=st.none() | st.floats(0, 1),
-    edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=8),
-    in_folder=st.booleans(),
+    dataset=datasets(),
+    form=st.sampled_from(["idx file", "idx folder", "npz", "npz in folder"]),
+    data=st.data(),
 )
-def test_valid_files_truncated_or_with_random_bytes_changed(name, cut, edits, in_folder):
-    content = bytearray(VALID_FILES[name])
-    for where, value in edits:
-        content[int(where * len(content))] = value
+def test_valid_data_loads_exactly(dataset, form, data):
+    with tempfile.TemporaryDirectory() as tmp:
+        path, expected = write_valid(Path(tmp), dataset.data(), form, data.draw)
+        assert_loaded_exactly(load_data(data=path), expected)
+
+
+# Bad inputs, each built by a function of (folder, draw) that writes it and returns
+# (the path to load, the file or folder the message must name, phrases it must hold).
+# A file that cannot be read as IDX or .npz is named itself; arrays read but of the wrong
+# shape or counts are named by the folder or file given as --data, and the array's key.
+
+
+def _place(tmp: Path, name: str, content: bytes, draw) -> tuple[Path, Path]:
+    """Writes `content` as `name`, alone or in a folder given as --data; returns
+    (the path to load, the file)."""
+    if draw(st.booleans()):
+        (tmp / "mnist").mkdir()
+        path = tmp / "mnist" / name
+        path.write_bytes(content)
+        return path.parent, path
+    path = tmp / name
+    path.write_bytes(content)
+    return path, path
+
+
+def _images_file(tmp: Path, raw: bytes, draw) -> tuple[Path, Path]:
+    """IDX image bytes, gzipped or raw, under the training images' name."""
+    if draw(st.booleans()):
+        return _place(tmp, "train-images-idx3-ubyte.gz", gzip.compress(raw), draw)
+    return _place(tmp, "train-images-idx3-ubyte", raw, draw)
+
+
+def _truncated(tmp, draw):
+    images = random_images(draw(st.integers(1, 3)), draw(SEEDS))
+    form = draw(st.sampled_from(["idx", "idx.gz", "npz"]))
+    content = {
+        "idx": idx_bytes(images),
+        "idx.gz": gzip.compress(idx_bytes(images)),
+        "npz": npz_bytes(draw(st.booleans()), x_train=images),
+    }[form]
+    cut = draw(st.integers(0, len(content) - 1))
+    name = {"idx": "train-images-idx3-ubyte", "idx.gz": "train-images-idx3-ubyte.gz"}
+    path, culprit = _place(tmp, name.get(form, "mnist.npz"), content[:cut], draw)
+    if form == "idx":  # 4 bytes of magic number, 12 of dimensions, then the pixels
+        reason = "bad magic" if cut < 4 else "truncated IDX header"
+        reason = "header promises" if cut >= 16 else reason
+    elif form == "idx.gz":  # fewer than 2 bytes: not even gzip's magic number
+        reason = "bad magic" if cut < 2 else "corrupt or truncated gzip"
+    else:
+        reason = "not a readable .npz"
+    return path, culprit, (reason,)
+
+
+# Not IDX's 00 00, nor the first bytes of a gzip or zip file (those are read as such).
+NOT_MAGIC = (b"\0\0", GZIP_MAGIC, b"PK")
+
+
+def _wrong_magic(tmp, draw):
+    images = random_images(draw(st.integers(1, 3)), draw(SEEDS))
+    magic = draw(st.binary(min_size=2, max_size=2).filter(lambda b: b not in NOT_MAGIC))
+    return (*_images_file(tmp, magic + idx_bytes(images)[2:], draw), ("bad magic",))
+
+
+def _wrong_type_code(tmp, draw):
+    images = random_images(draw(st.integers(1, 3)), draw(SEEDS))
+    code = draw(st.integers(0, 255).filter(lambda c: c != 0x08))
+    raw = idx_bytes(images)
+    content = raw[:2] + bytes([code]) + raw[3:]
+    return (*_images_file(tmp, content, draw), (f"type 0x{code:02x}", "expected unsigned bytes"))
+
+
+def _wrong_ndim(tmp, draw):
+    n, seed = draw(st.integers(1, 3)), draw(SEEDS)
+    # The header and data agree, but the file has the wrong number of dimensions for its name.
+    if draw(st.booleans()):
+        shape = draw(st.sampled_from([(n * 784,), (n, 784), (n, 28, 28, 1), (1, n, 28, 28)]))
+        array, name, expected = random_images(n, seed).reshape(shape), "train-images", 3
+    else:
+        shape = draw(st.sampled_from([(n, 1), (1, n), (1, 1, n)]))
+        array, name, expected = random_labels(n, seed).reshape(shape), "train-labels", 1
+    name = f"{name}-idx{expected}-ubyte"
+    folder = write_idx_folder(tmp / "mnist", random_images(n, seed), random_labels(n, seed))
+    for old in folder.iterdir():
+        if old.name.startswith(name):
+            old.unlink()
+    path = folder / name
+    path.write_bytes(idx_bytes(array))
+    return folder, path, (f"{array.ndim} dimensions, expected {expected}",)
+
+
+def _wrong_size_in_header(tmp, draw):
+    n = draw(st.integers(1, 3))
+    raw = idx_bytes(random_images(n, draw(SEEDS)))
+    how = draw(st.sampled_from(["count", "more data", "less data"]))
+    if how == "count":  # the header's N, off by some
+        count = draw(st.integers(0, n + 3).filter(lambda c: c != n))
+        raw = raw[:4] + count.to_bytes(4, "big") + raw[8:]
+    elif how == "more data":
+        raw += draw(st.binary(min_size=1, max_size=100))
+    else:
+        raw = raw[: -draw(st.integers(1, 784 * n))]
+    return (*_images_file(tmp, raw, draw), ("header promises",))
+
+
+def _wrong_shape(tmp, draw):
+    n, seed = draw(st.integers(1, 3)), draw(SEEDS)
+    hw = st.tuples(st.integers(0, 40), st.integers(0, 40)).filter(lambda s: s != (28, 28))
+    if draw(st.booleans()):  # an IDX image file of other-sized images
+        images = np.zeros((n, *draw(hw)), np.uint8)
+        path, _ = _images_file(tmp, idx_bytes(images), draw)
+        return path, path, ("x_train has shape", "expected (N, 28, 28) images")
+    # An .npz with one array of the wrong shape, the others valid.
+    arrays = {
+        "x_train": random_images(n, seed),
+        "y_train": random_labels(n, seed),
+        "x_test": random_images(n, seed + 1),
+        "y_test": random_labels(n, seed + 1),
+    }
+    key = draw(st.sampled_from(sorted(arrays)))
+    if key.startswith("x"):
+        shapes = st.sampled_from([(n, 784), (n, 28, 28, 3), (1, n, 28, 28), (n,)])
+        arrays[key] = np.zeros(draw(shapes | hw.map(lambda s: (n, *s))), np.uint8)
+        expected = "expected (N, 28, 28) images"
+    else:
+        arrays[key] = np.zeros(draw(st.sampled_from([(), (n, 1), (1, n), (n, 2)])), np.uint8)
+        expected = "expected (N,) labels"
+    content = npz_bytes(**arrays)
+    return (*_place(tmp, "mnist.npz", content, draw), (f"{key} has shape", expected))
+
+
+def _no_images(tmp, draw):
+    empty = np.zeros((0, 28, 28), np.uint8)
+    if draw(st.booleans()):
+        path, _ = _images_file(tmp, idx_bytes(empty), draw)
+        return path, path, ("x_train holds no images",)
+    return (*_place(tmp, "mnist.npz", npz_bytes(x_train=empty), draw), ("holds no images",))
+
+
+def _count_mismatch(tmp, draw):
+    n, seed = draw(st.integers(1, 3)), draw(SEEDS)
+    count = draw(st.integers(0, n + 3).filter(lambda c: c != n))
+    split = draw(st.sampled_from(["train", "test"]))
+    arrays = {"x_train": random_images(n, seed), "y_train": random_labels(n, seed)}
+    arrays[f"x_{split}"] = random_images(n, seed + 1)
+    arrays[f"y_{split}"] = random_labels(count, seed + 1)
+    reason = (f"{n} {split} images but {count} {split} labels",)
+    if draw(st.booleans()):
+        return (*_place(tmp, "mnist.npz", npz_bytes(**arrays), draw), reason)
+    folder = tmp / "mnist"
+    folder.mkdir()
+    for key, array in arrays.items():
+        raw = idx_bytes(array)
+        name = IDX_FILE_NAMES[key][0]
+        if draw(st.booleans()):
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+    return folder, folder, reason
+
+
+def _npz_without_x_train(tmp, draw):
+    n, seed = draw(st.integers(1, 3)), draw(SEEDS)
+    keys = draw(st.lists(st.sampled_from(["y_train", "x_test", "X_train", "images"]), unique=True))
+    arrays = {key: random_images(n, seed) for key in keys}
+    return (*_place(tmp, "mnist.npz", npz_bytes(**arrays), draw), ("no 'x_train' array",))
+
+
+def _npz_wrong_dtype(tmp, draw):
+    n, seed = draw(st.integers(1, 3)), draw(SEEDS)
+    arrays = {
+        "x_train": random_images(n, seed),
+        "y_train": random_labels(n, seed),
+        "x_test": random_images(n, seed + 1),
+        "y_test": random_labels(n, seed + 1),
+    }
+    key = draw(st.sampled_from(sorted(arrays)))
+    dtype = np.dtype(
+        draw(st.sampled_from([np.int8, np.uint16, np.int64, np.float16, np.float64, np.bool_]))
+    )
+    arrays[key] = arrays[key].astype(dtype)
+    content = npz_bytes(draw(st.booleans()), **arrays)
+    reason = (f"{key} has dtype {dtype}, expected uint8",)
+    return (*_place(tmp, "mnist.npz", content, draw), reason)
+
+
+def _random_bytes(tmp, draw):
+    # At most 300 bytes: too few for even one 28x28 image, so never valid.
+    content = draw(st.binary(max_size=300))
+    names = ["mnist.npz", "train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"]
+    return (*_place(tmp, draw(st.sampled_from(names)), content, draw), ())
+
+
+BAD_INPUTS = {
+    "truncated at a random byte": _truncated,
+    "wrong magic number": _wrong_magic,
+    "wrong IDX type code": _wrong_type_code,
+    "wrong number of dimensions": _wrong_ndim,
+    "header promising more or less data": _wrong_size_in_header,
+    "wrong image or label shape": _wrong_shape,
+    "no images": _no_images,
+    "image and label counts differ": _count_mismatch,
+    "npz without x_train": _npz_without_x_train,
+    "npz array not uint8": _npz_wrong_dtype,
+    "random bytes": _random_bytes,
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+@settings(FUZZ, max_examples=25)
+@given(data=st.data())
+def test_bad_data_is_refused_naming_the_file(kind, data):
+    with tempfile.TemporaryDirectory() as tmp:
+        path, culprit, phrases = BAD_INPUTS[kind](Path(tmp), data.draw)
+        with pytest.raises(DataError) as info:
+            load_data(data=path)
+    message = str(info.value)
+    assert str(culprit) in message and "\n" not in message, message
+    for phrase in phrases:
+        assert phrase in message, message
+
+
+def expected_idx(content: bytes, ndim: int, npz_first: bool) -> np.ndarray | None:
+    """The array a correct reader gets from an IDX file's bytes (gzipped or raw), None if it
+    must refuse them. `npz_first`: the file was given as --data, so "PK" makes it a zip."""
+    if npz_first and content[:2] == b"PK":
+        return None
+    if content[:2] == GZIP_MAGIC:
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError, zlib.error):
+            return None
+    shape = idx_oracle(content, ndim)
+    if shape is None:
+        return None
+    return np.frombuffer(content, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "insert", "delete"]),
+        st.floats(0, 1, exclude_max=True),
+        st.binary(min_size=1, max_size=4),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def mutate(content: bytes, edits, cut: float | None) -> bytes:
+    """`content` with bytes overwritten, inserted or deleted at random places, maybe cut."""
+    content = bytearray(content)
+    for op, where, value in edits:
+        i = int(where * len(content))
+        if op == "set":
+            content[i : i + len(value)] = value[: len(content) - i]
+        elif op == "insert":
+            content[i:i] = value
+        else:
+            del content[i : i + len(value)]
     if cut is not None:
         content = content[: int(cut * len(content))]
+    return bytes(content)
+
+
+@FUZZ
+@given(
+    form=st.sampled_from(["idx", "idx.gz", "npz"]),
+    dataset=datasets(max_n=3),
+    edits=EDITS,
+    cut=st.none() | st.floats(0, 1, exclude_max=True),
+    in_folder=st.booleans(),
+)
+def test_mutated_valid_files_load_correctly_or_are_refused(form, dataset, edits, cut, in_folder):
+    """A valid file with bytes changed, added, removed or cut off: a raw or gzipped IDX file
+    must give exactly the array its bytes now describe, or be refused; an .npz must give
+    only arrays that were written into it, or be refused. Never another exception."""
+    dataset = dataset.data()
+    x_train, y_train = dataset.x_train, random_labels(len(dataset.x_train), 0)
+    if form == "npz":
+        original = npz_bytes(**{k: a for k, a in dataset._asdict().items() if a is not None})
+    else:
+        original = idx_bytes(x_train)
+        original = gzip.compress(original) if form == "idx.gz" else original
+    content = mutate(original, edits, cut)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "mnist"
         folder.mkdir()
-        path = folder / name
-        path.write_bytes(bytes(content))
-        load_file(folder if in_folder else path)
+        if form == "npz":
+            path = folder / "mnist.npz"
+        else:
+            path = folder / "train-images-idx3-ubyte"
+            (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(y_train))
+        path.write_bytes(content)
+        loaded = load_file(folder if in_folder else path)
+    if form != "npz":
+        images = expected_idx(content, 3, npz_first=not in_folder)
+        if images is not None and (images.shape[1:] != (28, 28) or len(images) == 0):
+            images = None
+        if images is not None and in_folder and len(images) != len(y_train):
+            images = None  # the labels beside it no longer match
+        if images is None:
+            assert loaded is None, "a damaged IDX file was loaded"
+        else:
+            labels = y_train if in_folder else None
+            assert_loaded_exactly(loaded, Data(images, labels, None, None))
+    elif content == original:  # the edits changed nothing
+        assert_loaded_exactly(loaded, dataset)
+    elif loaded is not None:
+        # The zip's CRCs catch damaged members: whatever loads was written, unchanged.
+        written = [a for a in dataset if a is not None]
+        for key, array in loaded._asdict().items():
+            if array is not None:
+                assert any(np.array_equal(array, w) for w in written), key
 
 
 NPY_CONTENT = st.one_of(
@@ -500,7 +893,7 @@ def _file(content: bytes, name: str = "x.npz"):
     return write
 
 
-_GOOD_NPZ = npz_bytes(make_images(2), np.array([3, 7], np.uint8))
+_GOOD_NPZ = npz_bytes(x_train=make_images(2), y_train=np.array([3, 7], np.uint8))
 
 # Small inputs, found by fuzzing, that must raise DataError like any other bad file.
 CRAFTED = {

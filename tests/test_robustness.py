@@ -3,7 +3,6 @@
 import errno
 import os
 import queue
-import random
 import shutil
 import signal
 import subprocess
@@ -15,7 +14,6 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_data import CASES, _bad_cases
 
 from gan_tf import loop, preflight, rundir, signals
 from gan_tf.config import Config
@@ -25,7 +23,7 @@ from gan_tf.loop import train
 from gan_tf.rundir import latest_checkpoint, read_metrics
 from gan_tf.train import main
 
-from conftest import REPO, make_images
+from conftest import BAD_DATA_CASES, REPO, bad_data_cases, make_images
 
 
 @pytest.fixture
@@ -43,24 +41,71 @@ def cli_args(data, out, epochs=3, steps=30):
     ]  # fmt: skip
 
 
-def start(args):
-    """A training subprocess whose stdout lines arrive on a queue (no blocking reads)."""
+# `python -m gan_tf.train ARGS` that stops for good at the moment its first argument names,
+# printing "paused" there, so that a kill -9 lands at exactly that moment:
+#   write:NAME  a file's atomic write is done but for renaming its temporary onto NAME
+#   save:K      the process's K-th checkpoint save is about to start
+#   step:K      the process's K-th training step is about to start (one step a call)
+PAUSING_TRAIN = """
+import itertools, os, sys, time
+from pathlib import Path
+
+import tensorflow as tf
+
+from gan_tf import loop
+from gan_tf.train import main
+
+
+def pause_before(function, now):
+    def paused(*args, **kwargs):
+        if now(*args):
+            print("paused", flush=True)
+            time.sleep(600)
+        return function(*args, **kwargs)
+
+    return paused
+
+
+kind, _, what = sys.argv[1].partition(":")
+calls = itertools.count(1)
+nth = lambda *_: next(calls) == int(what)
+if kind == "write":
+    os.replace = pause_before(os.replace, lambda src, dst, *_: Path(dst).name == what)
+elif kind == "save":
+    tf.train.CheckpointManager.save = pause_before(tf.train.CheckpointManager.save, nth)
+else:
+    make_train_steps = loop.make_train_steps
+    loop.make_train_steps = lambda *a, **k: pause_before(make_train_steps(*a, **k), nth)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def kill_9_at(pause_at, args):
+    """Trains in a subprocess until it pauses at `pause_at` (see PAUSING_TRAIN), then
+    kills it with SIGKILL there."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "gan_tf.train", *args],
+        [sys.executable, "-c", PAUSING_TRAIN, pause_at, *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         text=True,
     )
-    process.lines = queue.Queue()
+    lines = queue.Queue()  # read on a thread, so that waiting for a line can time out
 
     def pump():
         for line in process.stdout:
-            process.lines.put(line)
-        process.lines.put(None)
+            lines.put(line)
+        lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
-    return process
+    output = []
+    try:
+        while (line := lines.get(timeout=120)) != "paused\n":
+            assert line is not None, f"ended before {pause_at}:\n{''.join(output[-20:])}"
+            output.append(line)
+    finally:
+        process.kill()
+        process.wait()
 
 
 def assert_run_intact(out, epochs):
@@ -157,36 +202,42 @@ def test_second_ctrl_c_interrupts_at_once():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_random_kill_9_then_resume(tmp_path, data):
-    """Kills a real training process at random points: in steps, in image, metrics and
-    checkpoint writes, at start-up. Every epoch is one step, so where the kills land does
-    not depend on the machine's speed."""
-    epochs = 30
+def test_kill_9_at_fixed_points_then_resume(tmp_path, data):
+    """Kills a real training process, each time at a fixed moment of a run: at start-up, in
+    an epoch's steps, between an epoch's files and its checkpoint, between a checkpoint and
+    the next epoch. Each resumption must lose nothing but the epoch it was in."""
+    steps = 4
     straight = tmp_path / "straight"
-    assert main([*cli_args(data, straight, epochs=epochs, steps=1), "--quiet"]) == 0
+    assert main([*cli_args(data, straight, epochs=3, steps=steps), "--quiet"]) == 0
     out = tmp_path / "killed"
-    args = cli_args(data, out, epochs=epochs, steps=1)
-    rng = random.Random(0)
-    kills = 0
-    while kills < 10:
-        process = start(args)
-        # Let it print a random number of lines (start-up, "Epoch", "Time for epoch"),
-        # then a random moment more.
-        for _ in range(rng.randint(1, 5)):
-            if process.lines.get(timeout=120) is None:
-                break
-        time.sleep(rng.uniform(0, 0.2))
-        if process.poll() is not None:
-            break  # it finished: kills >= 10 below says whether that was too soon
-        process.kill()
-        process.wait()
-        kills += 1
-    assert kills >= 10
+    args = cli_args(data, out, epochs=3, steps=steps)
+
+    def epochs_done():
+        return [r["epoch"] for r in read_metrics(out / "metrics.csv")]
+
+    def checkpoint_epoch():  # checkpoints are numbered by step: ".../ckpt-8" is epoch 2's
+        return int(latest_checkpoint(out).rsplit("-", 1)[1]) // steps
+
+    # Start-up: the lock taken, config.json half written, no model built yet.
+    kill_9_at("write:config.json", args)
+    assert not (out / "config.json").exists() and list(out.glob(".config.tmp-*"))
+    # Epoch 2, 2 steps done of 4: no file written since epoch 1's checkpoint.
+    kill_9_at(f"step:{steps + 3}", args)
+    assert epochs_done() == [1] and checkpoint_epoch() == 1
+    # Resumed at epoch 2; its image and metrics row written, its checkpoint not.
+    kill_9_at("save:1", args)
+    assert epochs_done() == [1, 2] and checkpoint_epoch() == 1
+    assert (out / "image_at_epoch_0002.png").is_file()
+    # Resumed at epoch 2 again; killed after its checkpoint, before epoch 3's first step.
+    kill_9_at(f"step:{steps + 1}", args)
+    assert epochs_done() == [1, 2] and checkpoint_epoch() == 2
+
     assert main([*args, "--quiet"]) == 0
-    rows = assert_run_intact(out, epochs)
+    rows = assert_run_intact(out, 3)
     # Every resumption replays the same data, noise and dropout: same losses as no kills.
     for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
         assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
+        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
 
 
 def test_frames_of_lost_epochs_leave_the_gif(tmp_path, data):
@@ -352,9 +403,9 @@ def test_nonsense_flag_values(tmp_path, capsys, flags):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", BAD_DATA_CASES)
 def test_bad_data_through_the_cli(tmp_path, images, capsys, case):
-    path, expected = _bad_cases(tmp_path, images)[case]
+    path, expected = bad_data_cases(tmp_path, images)[case]
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as info:
         main(["--data", str(path), "--out-dir", str(out)])
