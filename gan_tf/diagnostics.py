@@ -81,25 +81,32 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
             "d_real": tf.reduce_mean(tf.sigmoid(real_output)),
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_output)),
         }
-        for i, name in enumerate(DISC_HIDDEN_LAYERS, start=1):
-            pre = pre_activations[name]
+        pres = [pre_activations[name] for name in DISC_HIDDEN_LAYERS]
+        # One backward pass per loss, for every target at once (not one per target).
+        disc_grads = tape.gradient(disc_loss, pres)
+        n = len(pres)
+        targets = [*pres, generated_images, *generator.trainable_variables]
+        grads = tape.gradient(gen_loss, targets)
+        gen_grads, image_grads, weight_grads = grads[:n], grads[n], grads[n + 1 :]
+        del tape
+        for i, (pre, disc_grad, gen_grad) in enumerate(
+            zip(pres, disc_grads, gen_grads, strict=True), start=1
+        ):
             fired = tf.reduce_any(pre > 0, axis=0)  # (H, W, C): positive for some image
             scalars[f"dead_channels_{i}"] = 1 - tf.reduce_mean(
                 tf.cast(tf.reduce_any(fired, axis=[0, 1]), tf.float32)
             )
             scalars[f"dead_units_{i}"] = 1 - tf.reduce_mean(tf.cast(fired, tf.float32))
             scalars[f"negative_{i}"] = tf.reduce_mean(tf.cast(pre <= 0, tf.float32))
-            scalars[f"act_grad_disc_{i}"] = tf.reduce_mean(tf.abs(tape.gradient(disc_loss, pre)))
-            scalars[f"act_grad_gen_{i}"] = tf.reduce_mean(tf.abs(tape.gradient(gen_loss, pre)))
-        image_grads = tape.gradient(gen_loss, generated_images)  # (P, 28, 28, 1)
+            scalars[f"act_grad_disc_{i}"] = tf.reduce_mean(tf.abs(disc_grad))
+            scalars[f"act_grad_gen_{i}"] = tf.reduce_mean(tf.abs(gen_grad))
+        # image_grads: (P, 28, 28, 1)
         scalars["gen_image_grad_norm"] = tf.reduce_mean(
             tf.sqrt(tf.reduce_sum(tf.square(image_grads), axis=[1, 2, 3]))
         )
-        weight_grads = tape.gradient(gen_loss, generator.trainable_variables)
         scalars["gen_weight_grad_norm"] = tf.linalg.global_norm(weight_grads) / tf.cast(
             n_fake, tf.float32
         )
-        del tape
         return scalars, pre_activations
 
     return diagnose
