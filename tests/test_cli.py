@@ -80,6 +80,19 @@ def _truncated_gz(tmp_path):
     return folder
 
 
+def refused(capsys, main, argv) -> str:
+    """Runs a command's main in-process (the subprocess path is covered above); it must
+    exit 2 with one error line and no traceback. Returns that line."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -93,37 +106,37 @@ def _truncated_gz(tmp_path):
         (["--resume"], "--resume: no checkpoint in"),
     ],
 )
-def test_bad_input_one_line_exit_2(tmp_path, args, expected):
+def test_bad_input_one_line_exit_2(tmp_path, capsys, args, expected):
+    from gan_tf.train import main
+
     out = tmp_path / "out"
     if args == "truncated":
         args = ["--data", str(_truncated_gz(tmp_path))]
-    result = run("gan_tf.train", *args, "--out-dir", str(out))
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert len(errors) == 1 and expected in errors[0], result.stderr
+    assert expected in refused(capsys, main, [*args, "--out-dir", str(out)])
     assert not out.exists()  # refused before anything was written
 
 
-def test_out_dir_that_is_a_file(tmp_path, npz_path):
+def test_out_dir_that_is_a_file(tmp_path, npz_path, capsys):
+    from gan_tf.train import main
+
     target = tmp_path / "file"
     target.write_text("precious")
-    result = run("gan_tf.train", "--data", str(npz_path), "--out-dir", str(target))
-    assert result.returncode == 2
-    assert "is a file, not a folder" in result.stderr
+    line = refused(capsys, main, ["--data", str(npz_path), "--out-dir", str(target)])
+    assert "is a file, not a folder" in line
     assert target.read_text() == "precious"
 
 
-def test_generate_refuses_missing_model(tmp_path):
-    result = run("gan_tf.generate", str(tmp_path / "nothing"))
-    assert result.returncode == 2
-    assert "no such file" in result.stderr and "Traceback" not in result.stderr
+def test_generate_refuses_missing_model(tmp_path, capsys):
+    from gan_tf.generate import main
+
+    assert "no such file" in refused(capsys, main, [str(tmp_path / "nothing")])
 
 
-def test_stray_arrays_are_not_images(tmp_path):
+def test_stray_arrays_are_not_images(tmp_path, capsys):
+    from gan_tf.train import main
+
     # A user points --data at some other .npz: refused with the keys it has.
     path = tmp_path / "other.npz"
     np.savez(path, weights=np.ones(3))
-    result = run("gan_tf.train", "--data", str(path), "--out-dir", str(tmp_path / "o"))
-    assert result.returncode == 2
-    assert "no 'x_train' array (found: weights)" in result.stderr
+    line = refused(capsys, main, ["--data", str(path), "--out-dir", str(tmp_path / "o")])
+    assert "no 'x_train' array (found: weights)" in line
