@@ -25,12 +25,11 @@ data, out = sys.argv[1], sys.argv[2]
 base = Config(data=data, epochs=1, batch_size=10, noise_dim=8, dropout=0.0, train_limit=43,
               probe_size=8, checkpoint_every=1)
 histories = {}
-# "mixed": an epoch on two devices, then a second on one; "back": the other way round.
+# "mixed": an epoch on two devices, then a second on one (resuming across strategies).
 for name, first, then in (
     ("one", "default", "default"),
     ("two", "mirrored", "mirrored"),
     ("mixed", "mirrored", "default"),
-    ("back", "default", "mirrored"),
 ):
     config = dataclasses.replace(base, strategy=first, out_dir=f"{out}/{name}")
     train(config, verbose=0)
@@ -39,7 +38,7 @@ for name, first, then in (
 weights = {name: keras.models.load_model(f"{out}/{name}/generator.keras").get_weights()
            for name in histories}
 diff = {name: max(float(np.max(np.abs(a - b))) for a, b in zip(weights["one"], weights[name]))
-        for name in ("two", "mixed", "back")}
+        for name in ("two", "mixed")}
 from gan_tf.data import steps_per_epoch
 # A last batch of 1 cannot be split over 2 replicas: left out there, kept on one device.
 assert steps_per_epoch(41, base, replicas=2) == 4 and steps_per_epoch(41, base) == 5
@@ -57,7 +56,7 @@ def test_mirrored_on_two_cpus_matches_one_device(tmp_path, npz_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2
     one = report["histories"]["one"]
-    for name in ("two", "mixed", "back"):
+    for name in ("two", "mixed"):
         for a, b in zip(one, report["histories"][name], strict=True):
             assert abs(a["gen_loss"] - b["gen_loss"]) < 1e-4 * max(1, abs(a["gen_loss"]))
             assert abs(a["disc_loss"] - b["disc_loss"]) < 1e-4 * max(1, abs(a["disc_loss"]))
@@ -91,11 +90,10 @@ def test_multi_worker_on_two_local_processes_matches_one_device(tmp_path, npz_pa
         "--data", str(npz_path), "--epochs", "2", "--batch-size", "10", "--noise-dim", "8",
         "--dropout", "0", "--train-limit", "40", "--probe-size", "8", "--quiet",
     ]  # fmt: skip
+    from gan_tf.train import main
+
     one = tmp_path / "one"
-    subprocess.run(
-        [sys.executable, "-m", "gan_tf.train", *flags, "--out-dir", str(one)],
-        cwd=REPO, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+    assert main([*flags, "--out-dir", str(one)]) == 0  # one device, in this process
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     out = tmp_path / "multi"
     workers = []
