@@ -415,6 +415,16 @@ def random_labels(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, 2]).integers(0, 256, n, dtype=np.uint8)
 
 
+def valid_splits(n: int, seed: int) -> dict[str, np.ndarray]:
+    """All four arrays of a valid dataset of n images per split."""
+    return {
+        "x_train": random_images(n, seed),
+        "y_train": random_labels(n, seed),
+        "x_test": random_images(n, seed + 1),
+        "y_test": random_labels(n, seed + 1),
+    }
+
+
 class Dataset(NamedTuple):
     """A valid dataset as its recipe, so that a failing example prints in a few words."""
 
@@ -609,12 +619,7 @@ def _wrong_shape(tmp, draw):
         path, _ = _images_file(tmp, idx_bytes(images), draw)
         return path, path, ("x_train has shape", "expected (N, 28, 28) images")
     # An .npz with one array of the wrong shape, the others valid.
-    arrays = {
-        "x_train": random_images(n, seed),
-        "y_train": random_labels(n, seed),
-        "x_test": random_images(n, seed + 1),
-        "y_test": random_labels(n, seed + 1),
-    }
+    arrays = valid_splits(n, seed)
     key = draw(st.sampled_from(sorted(arrays)))
     if key.startswith("x"):
         shapes = st.sampled_from([(n, 784), (n, 28, 28, 3), (1, n, 28, 28), (n,)])
@@ -666,12 +671,7 @@ def _npz_without_x_train(tmp, draw):
 
 def _npz_wrong_dtype(tmp, draw):
     n, seed = draw(st.integers(1, 3)), draw(SEEDS)
-    arrays = {
-        "x_train": random_images(n, seed),
-        "y_train": random_labels(n, seed),
-        "x_test": random_images(n, seed + 1),
-        "y_test": random_labels(n, seed + 1),
-    }
+    arrays = valid_splits(n, seed)
     key = draw(st.sampled_from(sorted(arrays)))
     dtype = np.dtype(
         draw(st.sampled_from([np.int8, np.uint16, np.int64, np.float16, np.float64, np.bool_]))
