@@ -155,12 +155,11 @@ def _checkpoint_epoch(run: RunDir) -> int | None:
     Raises:
         RunDirError: checkpoints/ is not a folder, or the newest checkpoint is damaged.
     """
-    for folder in (run.checkpoints, run.latest_checkpoints):
-        if folder.exists() and not folder.is_dir():
-            raise RunDirError(f"{folder} is not a folder (a damaged run folder){_RESTART_HINT}")
     import tensorflow as tf
 
     for folder in (run.checkpoints, run.latest_checkpoints):
+        if folder.exists() and not folder.is_dir():
+            raise RunDirError(f"{folder} is not a folder (a damaged run folder){_RESTART_HINT}")
         try:
             state = tf.train.get_checkpoint_state(str(folder)) if folder.is_dir() else None
         except Exception as e:  # a damaged text proto: the parser raises its own types
