@@ -138,6 +138,30 @@ class ArgumentParser(argparse.ArgumentParser):
         return code
 
 
+def config_flags(config: Config, defaults: Config | None = None, names=None) -> list[str]:
+    """The flags that set `config`'s fields where they differ from `defaults`.
+
+    Args:
+        config: the settings to spell out.
+        defaults: what the command would use without flags (default: `Config()`).
+        names: the fields to consider (default: every field with a flag), in order.
+
+    Returns:
+        Command-line words, e.g. ["--batch-size", "64", "--no-deterministic"].
+    """
+    defaults = defaults or Config()
+    words = []
+    for name in names or FLAG_HELP:
+        value = getattr(config, name)
+        if value == getattr(defaults, name) or value is None:
+            continue
+        if isinstance(value, bool):
+            words.append(flag(name) if value else "--no-" + flag(name)[2:])
+        else:
+            words += [flag(name), f"{value:g}" if isinstance(value, float) else str(value)]
+    return words
+
+
 def given_config_values(args: argparse.Namespace) -> dict:
     """The `Config` fields present in parsed flags."""
     return {name: getattr(args, name) for name in _FIELDS if name in args}

@@ -12,6 +12,7 @@ every finished run in the folder.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import time
 from pathlib import Path
 
@@ -25,6 +26,24 @@ DEFAULT_SEEDS = (0, 1, 2)
 # Every run's settings but the grid's axes: the tutorial's, but a checkpoint after every
 # epoch (one kept) and an evaluation every 5 epochs.
 STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
+# The `Config` fields that the study command sets for every run.
+BUDGET_FLAGS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
+MEASURE_FLAGS = ("eval_every", "eval_n", "cache_dir")
+DATA_FLAGS = ("dataset", "data")
+# ... and those it leaves to each run (run_config) or ignores.
+STUDY_FIELDS = (
+    BUDGET_FLAGS
+    + MEASURE_FLAGS
+    + DATA_FLAGS
+    + (
+        "activation",
+        "alpha",
+        "gen_lr",
+        "disc_lr",
+        "seed",
+        "out_dir",
+    )
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +73,11 @@ class Variant:
         raise ConfigError(
             f"bad variant {text!r}: use relu, leaky_relu, or leaky_relu:ALPHA with 0 <= ALPHA <= 1"
         )
+
+    @property
+    def name(self) -> str:
+        """The spelling `parse` reads: "relu" or "leaky_relu:0.2"."""
+        return "relu" if self.activation == "relu" else f"leaky_relu:{self.alpha:g}"
 
     @property
     def label(self) -> str:
@@ -102,7 +126,9 @@ class StudyConfig:
     """The grid and the budget shared by every run.
 
     `base` holds every run's settings but the variant, the optimiser setting and the
-    seed (default: `STUDY_BASE`).
+    seed (default: `STUDY_BASE`). `pilots` are run folders outside the grid (ordinary
+    `gan_tf.train` runs: the pilot that chose the budget, a longer reference run) whose
+    per-epoch scores the report shows beside the grid.
     """
 
     variants: tuple[Variant, ...] = tuple(Variant.parse(v) for v in DEFAULT_VARIANTS)
@@ -111,10 +137,15 @@ class StudyConfig:
     base: Config = STUDY_BASE
     final_n: int = 10000
     out_dir: str = "runs/study"
+    pilots: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.final_n < 10:
             raise ConfigError(f"--final-n must be at least 10, got {self.final_n}")
+        for pilot in self.pilots:
+            run = RunDir(pilot)
+            if run.read_config() is None or not run.metrics.is_file():
+                raise ConfigError(f"--pilot {pilot}: no config.json or metrics.csv there")
         for run in self.grid():
             self.run_config(*run)  # validates every run before any trains
 
@@ -252,32 +283,81 @@ def _log(verbose: int, message: str) -> None:
 
 def collect_results(study: StudyConfig) -> list:
     """The `RunResult` of every finished run of the grid (unfinished ones are left out)."""
-    from gan_tf.report import RunResult
-
     results = []
     for variant, setting, seed in study.grid():
         config = study.run_config(variant, setting, seed)
-        if not is_finished(config, study.final_n):
-            continue
-        run = RunDir(config.out_dir)
-        rows = run.read_metrics()
-        results.append(
-            RunResult(
-                activation=variant.activation,
-                alpha=variant.alpha,
-                setting=setting.name,
-                lr=setting.lr,
-                beta1=setting.beta1,
-                seed=seed,
-                run_dir=run.path,
-                metrics=rows,
-                final=run.read_evaluation() or {},
-                wall_time=sum(row["seconds"] for row in rows),
-                batch_size=config.batch_size,
-                diverged=run.diverged.is_file(),
-            )
-        )
+        if is_finished(config, study.final_n):
+            # The grid's name for the setting, which --lrs may have given.
+            run = load_run(config.out_dir, config)
+            results.append(dataclasses.replace(run, setting=setting.name))
     return results
+
+
+def load_run(run_dir: str | Path, config: Config | None = None):
+    """A `RunResult` of any run folder (its metrics.csv and evaluation.json, and its
+    config.json unless `config` is given).
+
+    Raises:
+        RunDirError: no `config` and the folder has no config.json.
+    """
+    from gan_tf.report import RunResult
+
+    run = RunDir(run_dir)
+    config = config or run.read_config()
+    if config is None:
+        raise RunDirError(f"{run.config}: missing; not a gan_tf run folder")
+    rows = run.read_metrics()
+    return RunResult(
+        activation=config.activation,
+        alpha=config.alpha,
+        setting=lr_setting(config.gen_lr, config.beta1).name,
+        lr=config.gen_lr,
+        beta1=config.beta1,
+        seed=config.seed,
+        run_dir=run.path,
+        metrics=rows,
+        final=run.read_evaluation() or {},
+        wall_time=sum(row["seconds"] for row in rows),
+        batch_size=config.batch_size,
+        diverged=run.diverged.is_file(),
+        command=train_command(config),
+    )
+
+
+def train_command(config: Config) -> str:
+    """The `gan_tf.train` command that trains (or resumes) a run with these settings."""
+    from gan_tf.cli import config_flags
+
+    return shlex.join(["python", "-m", "gan_tf.train", *config_flags(config)])
+
+
+def study_command(study: StudyConfig) -> str:
+    """The `gan_tf.study` command that rebuilds this study and its report."""
+    from gan_tf.cli import config_flags
+
+    defaults = StudyConfig()
+    words = ["python", "-m", "gan_tf.study"]
+    if study.variants != defaults.variants:
+        words += ["--variants", *(v.name for v in study.variants)]
+    if all(SETTINGS.get(s.name) == s for s in study.settings):
+        if study.settings != defaults.settings:
+            words += ["--settings", *(s.name for s in study.settings)]
+        base = study.base
+    else:  # --lrs, sharing one beta_1
+        words += ["--lrs", *(f"{s.lr:g}" for s in study.settings)]
+        base = dataclasses.replace(study.base, beta1=study.settings[0].beta1)
+    if study.seeds != defaults.seeds:
+        words += ["--seeds", *map(str, study.seeds)]
+    words += config_flags(base, STUDY_BASE, BUDGET_FLAGS + MEASURE_FLAGS + DATA_FLAGS)
+    if study.final_n != defaults.final_n:
+        words += ["--final-n", str(study.final_n)]
+    if study.pilots:
+        words += ["--pilot", *study.pilots]
+    command = shlex.join([*words, "--out-dir", study.out_dir])
+    # A study built in Python may set fields that have no study flag: say so, not hide it.
+    others = dataclasses.replace(base, **{f: getattr(STUDY_BASE, f) for f in STUDY_FIELDS})
+    unflagged = config_flags(others, STUDY_BASE)
+    return command + (f"  # and in Python: {' '.join(unflagged)}" if unflagged else "")
 
 
 def write_study_report(study: StudyConfig, n_train: int) -> Path:
@@ -288,6 +368,8 @@ def write_study_report(study: StudyConfig, n_train: int) -> Path:
         collect_results(study),
         Path(study.out_dir) / "report",
         budget=describe_budget(study, n_train),
+        command=study_command(study),
+        pilots=[load_run(pilot) for pilot in study.pilots],
     )
 
 

@@ -2,7 +2,7 @@
 
     python -m gan_tf.study [--variants relu leaky_relu:0.01 ...] [--settings tutorial stressed]
                            [--seeds 0 1 2] [--epochs 50] [--out-dir runs/study]
-                           [--jobs N] [--shard I/N]
+                           [--jobs N] [--shard I/N] [--pilot RUN_DIR ...]
 
 Every run uses the same data, data order, noise, dropout seeds and initial
 weights for a given seed; only the discriminator's activation (and the optimiser
@@ -23,19 +23,18 @@ import sys
 
 from gan_tf.cli import ArgumentParser, given_config_values, positive_int, quiet_tensorflow
 from gan_tf.grid import (
+    BUDGET_FLAGS,
+    DATA_FLAGS,
     DEFAULT_SEEDS,
     DEFAULT_SETTINGS,
     DEFAULT_VARIANTS,
+    MEASURE_FLAGS,
     SETTINGS,
     StudyConfig,
     Variant,
     lr_setting,
     run_study,
 )
-
-BUDGET_FLAGS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
-MEASURE_FLAGS = ("eval_every", "eval_n", "cache_dir")
-DATA_FLAGS = ("dataset", "data")
 
 
 def shard(text: str) -> tuple[int, int]:
@@ -96,6 +95,14 @@ def build_parser() -> ArgumentParser:
         default=defaults.final_n,
         help=f"samples for the final score, at least 10 (default: {defaults.final_n})",
     )
+    measure.add_argument(
+        "--pilot",
+        nargs="+",
+        default=[],
+        metavar="RUN_DIR",
+        help="run folders outside the grid (ordinary gan_tf.train runs: the pilot that chose "
+        "the budget, a longer reference run) whose scores over training the report shows",
+    )
     io = parser.add_argument_group("data, output and scale")
     parser.add_config_flags(io, DATA_FLAGS, defaults.base)
     io.add_argument(
@@ -131,7 +138,9 @@ def study_from_args(args: argparse.Namespace) -> StudyConfig:
     defaults = StudyConfig()
     if args.settings and args.lrs:
         raise ConfigError("give --settings or --lrs, not both")
-    base = dataclasses.replace(defaults.base, **given_config_values(args))
+    given = given_config_values(args)
+    given.pop("out_dir")  # the study's folder, not a run's: run_config names each run's
+    base = dataclasses.replace(defaults.base, **given)
     if args.lrs:
         settings = tuple(lr_setting(lr, base.beta1) for lr in dict.fromkeys(args.lrs))
     else:
@@ -144,6 +153,7 @@ def study_from_args(args: argparse.Namespace) -> StudyConfig:
         base=base,
         final_n=args.final_n,
         out_dir=args.out_dir,
+        pilots=tuple(dict.fromkeys(args.pilot)),
     )
 
 

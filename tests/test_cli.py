@@ -140,3 +140,19 @@ def test_stray_arrays_are_not_images(tmp_path, capsys):
     np.savez(path, weights=np.ones(3))
     line = refused(capsys, main, ["--data", str(path), "--out-dir", str(tmp_path / "o")])
     assert "no 'x_train' array (found: weights)" in line
+
+
+def test_config_flags_spell_a_config_that_the_cli_reads_back(tmp_path):
+    """The command a report prints for a run trains that run's settings."""
+    from gan_tf.cli import config_flags
+    from gan_tf.train import build_parser, config_from_args
+
+    config = Config(
+        activation="relu", batch_size=64, gen_lr=2e-4, disc_lr=2e-4, beta1=0.5, seed=7,
+        max_steps_per_epoch=250, eval_every=1, deterministic=True, data="/data/mnist",
+        out_dir=str(tmp_path / "run"),
+    )  # fmt: skip
+    words = config_flags(config)
+    assert "--deterministic" in words and "--alpha" not in words  # only what differs
+    assert config_from_args(build_parser().parse_args(words)) == config
+    assert config_flags(Config()) == []

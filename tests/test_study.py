@@ -1,5 +1,6 @@
 """The study on a tiny grid: every run, the report, a rerun that trains nothing, jobs, shards."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -130,11 +131,61 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     metrics = (tmp_path / "study" / "runs" / RUN_NAMES[0] / "metrics.csv").read_text()
     assert "dead_channels_2" in metrics and "gen_image_grad_norm" in metrics and "fd" in metrics
 
-    # The same study again, in-process: every run is finished, nothing trains.
+    # The same study again, in-process, with one of its runs shown as a pilot: every run
+    # is finished, nothing trains, and the report shows the pilot's scores and command.
     capsys.readouterr()
-    assert run_study(study) == report
+    pilot = str(tmp_path / "study" / "runs" / RUN_NAMES[2])
+    assert run_study(dataclasses.replace(study, pilots=(pilot,))) == report
     out = capsys.readouterr().out
     assert out.count("finished, skipped") == 4 and "training" not in out
+    text = report.read_text()
+    assert f"--pilot {pilot}" in text and "## Pilot and reference runs" in text
+    assert "python -m gan_tf.train --activation relu --epochs 2 --batch-size 16" in text
+    assert "# and in Python: --noise-dim 8 --probe-size 16" in text  # no study flags
+    assert "| 2 | 4 | 64 |" in text  # epoch 2: 4 steps, 64 images
+    assert "score ≥ 7 not reached in 4 steps" in text
+
+
+def test_the_printed_command_rebuilds_the_study(tmp_path):
+    """report.md's command, parsed by the study CLI, gives back the same StudyConfig."""
+    import shlex
+
+    from gan_tf.grid import study_command
+    from gan_tf.rundir import RunDir
+    from gan_tf.study import build_parser, study_from_args
+
+    pilot = RunDir(tmp_path / "pilot run")
+    pilot.path.mkdir()
+    pilot.write_config(Config(batch_size=64))
+    pilot.write_metrics([{"epoch": 1, "steps": 3, "seconds": 1.0, "score": 2.0}])
+    base = Config(
+        epochs=8, batch_size=64, max_steps_per_epoch=500, eval_every=1, eval_n=2000,
+        data="/data/mnist", checkpoint_every=1, max_checkpoints=1,
+    )  # fmt: skip
+    studies = [
+        StudyConfig(
+            variants=(Variant.parse("relu"), Variant.parse("leaky_relu:0.01")),
+            settings=(SETTINGS["paper"], SETTINGS["stressed"]),
+            seeds=(0, 1, 2, 3),
+            base=base,
+            final_n=5000,
+            out_dir=str(tmp_path / "study"),
+            pilots=(str(pilot.path),),
+        ),
+        StudyConfig(settings=(Setting("lr 0.0003", 3e-4, 0.5),), base=base, out_dir="s"),
+        StudyConfig(),
+    ]
+    for study in studies:
+        words = shlex.split(study_command(study))
+        assert words[:3] == ["python", "-m", "gan_tf.study"]
+        rebuilt = study_from_args(build_parser().parse_args(words[3:]))
+        if study.settings[0].name.startswith("lr"):  # --lrs keeps beta1 in the base
+            rebuilt = dataclasses.replace(
+                rebuilt, base=dataclasses.replace(rebuilt.base, beta1=0.9)
+            )
+        assert rebuilt == study
+    with pytest.raises(ConfigError, match=r"no config\.json or metrics\.csv"):
+        StudyConfig(pilots=(str(tmp_path),))
 
 
 def test_bad_variant_and_shard_cli():

@@ -58,7 +58,13 @@ def _missing(runs: Sequence[RunResult]) -> list[str]:
     return notes
 
 
-def write_report(runs: Sequence[RunResult], report_dir: str | Path, budget: str) -> Path:
+def write_report(
+    runs: Sequence[RunResult],
+    report_dir: str | Path,
+    budget: str,
+    command: str = "",
+    pilots: Sequence[RunResult] = (),
+) -> Path:
     """Writes the study's report: report.md, the plots (PLOT_NAMES) and progress.gif.
 
     Runs without metrics, final evaluation or progress images are left out of what needs
@@ -68,6 +74,9 @@ def write_report(runs: Sequence[RunResult], report_dir: str | Path, budget: str)
         runs: the study's runs (at least one).
         report_dir: folder to write into; created if absent.
         budget: one sentence on the training budget (epochs, steps, batch, data, seeds).
+        command: the command that rebuilds the study and this report, shown at the top.
+        pilots: runs outside the grid (the pilot that chose the budget, longer reference
+            runs), shown with their scores over training and their time to quality.
 
     Returns:
         The path of report.md.
@@ -82,7 +91,7 @@ def write_report(runs: Sequence[RunResult], report_dir: str | Path, budget: str)
     analysis = analyse(runs)
     notes, has_gif = write_figures(analysis, report_dir)
     plots = [*PLOTS, (GIF_NAME, "Progress, all variants side by side")] if has_gif else PLOTS
-    lines = markdown(analysis, runs, budget, plots)
+    lines = markdown(analysis, runs, budget, plots, command, pilots)
     missing = _missing(runs) + notes
     if missing:
         lines += ["## Missing data", "", *(f"- {note}" for note in missing), ""]

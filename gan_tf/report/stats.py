@@ -47,6 +47,7 @@ class RunResult:
         wall_time: seconds of training.
         batch_size: images per step, to count the images seen.
         diverged: the run stopped on a non-finite loss.
+        command: the command that trains it, where known.
     """
 
     activation: str
@@ -61,6 +62,7 @@ class RunResult:
     wall_time: float
     batch_size: int
     diverged: bool = False
+    command: str = ""
 
     @property
     def variant(self) -> tuple[str, float]:

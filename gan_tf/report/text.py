@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from gan_tf.report import stats
 from gan_tf.report.stats import Analysis, Comparison, Correlation, Group, RunResult
 
@@ -311,6 +313,65 @@ def reading(analysis: Analysis) -> list[str]:
     return bullets
 
 
+# The pilot tables' per-epoch columns after epoch, steps and images: (header, key, decimals).
+PILOT_COLUMNS = (
+    ("FD", "fd", None),
+    ("score", "score", 2),
+    ("recall", "recall", 2),
+    ("dead ch. L2", "dead_channels_2", 3),
+    ("grad → G", "gen_image_grad_norm", None),
+)
+
+
+# --- Runs outside the grid -------------------------------------------------------------
+
+
+def _reached(run: RunResult, threshold: float, steps: float) -> str:
+    hit = stats.time_to_score(run, threshold)
+    if hit is None:
+        return f"score ≥ {threshold:g} {NOT_REACHED} in {steps:,.0f} steps"
+    images, seconds = hit
+    return (
+        f"score ≥ {threshold:g} first at {images / run.batch_size:,.0f} steps "
+        f"({images:,.0f} images, {fmt(seconds, unit=' s')} of training)"
+    )
+
+
+def pilot_section(pilots: Sequence[RunResult]) -> list[str]:
+    """Each pilot's command, its evaluated epochs and when its score first reached each
+    threshold."""
+    lines = [
+        "## Pilot and reference runs",
+        "",
+        "Ordinary `gan_tf.train` runs outside the grid: the pilot that chose the budget above "
+        "and any longer run shown for comparison. Rows are the evaluated epochs (scored on "
+        "each run's `--eval-n` samples).",
+        "",
+    ]
+    for run in pilots:
+        steps = np.cumsum(stats.column(run, "steps"))
+        score = stats.column(run, "score")
+        title = f"{run.label}, {run.setting} (lr {run.lr:g}, β1 {run.beta1:g})"
+        lines += [f"### {title}, batch {run.batch_size}, seed {run.seed}", ""]
+        if run.command:
+            lines += [f"    {run.command}", ""]
+        rows = [
+            [
+                f"{epoch:g}",
+                f"{steps[i]:,.0f}",
+                f"{steps[i] * run.batch_size:,.0f}",
+                *(fmt(stats.column(run, key)[i], d) for _, key, d in PILOT_COLUMNS),
+            ]
+            for i, epoch in enumerate(stats.epochs(run))
+            if math.isfinite(score[i])
+        ]
+        header = ["epoch", "steps", "images", *(h for h, _, _ in PILOT_COLUMNS)]
+        lines += _table(header, rows) if rows else ["No evaluated epoch."]
+        total = steps[-1] if steps.size else 0
+        lines += ["", "; ".join(_reached(run, t, total) for t in stats.SCORE_THRESHOLDS) + ".", ""]
+    return lines
+
+
 # --- report.md --------------------------------------------------------------------------
 
 
@@ -336,14 +397,24 @@ def reference(runs: Sequence[RunResult]) -> str:
 
 
 def markdown(
-    analysis: Analysis, runs: Sequence[RunResult], budget: str, plots: Sequence[tuple[str, str]]
+    analysis: Analysis,
+    runs: Sequence[RunResult],
+    budget: str,
+    plots: Sequence[tuple[str, str]],
+    command: str = "",
+    pilots: Sequence[RunResult] = (),
 ) -> list[str]:
     """report.md's lines up to its notes: `plots` are (file name, caption) to show."""
     labels = ", ".join(dict.fromkeys(g.label for g in analysis.groups))
     seeds = ", ".join(map(str, sorted({r.seed for r in runs})))
     settings = ", ".join(analysis.settings)
-    lines = ["# ReLU vs LeakyReLU in the DCGAN discriminator", "", budget.strip(), ""]
+    lines = ["# ReLU vs LeakyReLU in the DCGAN discriminator", ""]
+    if command:
+        lines += ["Made, and remade from the run folders, by", "", f"    {command}", ""]
+    lines += [budget.strip(), ""]
     lines += [f"{len(runs)} runs: variants {labels}; settings {settings}; seeds {seeds}.", ""]
+    if pilots:
+        lines += pilot_section(pilots)
     lines += ["## Real-data reference", "", reference(runs), "", "## Results", ""]
     lines += [
         "Each cell is mean ± sd (ddof=1) over the runs of a variant at a setting (a single "
