@@ -1,4 +1,4 @@
-"""The `gan-tf` command: `gan-tf {train,generate,gif,evaluate,study} [flags]`.
+"""The `gan-tf` command: `gan-tf {train,generate,gif,evaluate,study,compare} [flags]`.
 
 `gan-tf train ...` is `python -m gan_tf.train ...`, and so on for each command;
 `python -m gan_tf ...` works the same way, and without a command name it trains
@@ -16,6 +16,7 @@ COMMANDS = {
     "gif": "build a run's progress GIF from its frames",
     "evaluate": "score a generator: FD, classifier score, coverage, precision/recall",
     "study": "the ReLU vs LeakyReLU study: a grid of runs and its report",
+    "compare": "runs side by side: grids, a GIF and a table of their figures",
 }
 
 

@@ -417,3 +417,59 @@ def test_report_package_does_not_load_tensorflow():
         "import sys, gan_tf.report; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- Runs side by side ------------------------------------------------------------------
+
+
+def test_comparison_of_two_runs(study, tmp_path):
+    from gan_tf.report.compare import GIF_NAME as SIDE_GIF
+    from gan_tf.report.compare import SHEET_NAME, write_comparison
+
+    _, runs = study
+    pair = [r for r in runs if r.setting == "tutorial" and r.seed == 0 and r.alpha in (0, 0.2)]
+    with pytest.warns(UserWarning, match="unreadable"):  # relu's epoch-3 frame
+        path = write_comparison(pair, tmp_path / "cmp", every=2)
+    out = path.parent
+    cell = image_grid(make_images(4)).shape[1] * GRID_SCALE
+    sheet = iio.imread(out / SHEET_NAME)
+    assert 2 * cell < sheet.shape[1] < 2 * cell + 40 and sheet.shape[0] > cell
+    assert iio.imread(out / SIDE_GIF, index=None).shape[0] == EPOCHS  # relu repeats epoch 2
+    text = path.read_text()
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 3 * 2  # header, epochs 2, 4 and 6 for both runs
+    # FD 32 x (1 + 1/6), dead 0.1 (L2) and 0.05 (L1), grad 1 - 0.1: the fixture's numbers
+    leaky = f"| 6 | leaky_relu {ALPHA}=0.2 | {6 * 10 * BATCH} | 37.3 | 7.50 | 0.50 | 5.0% | 10.0% |"
+    assert f"{leaky} 0.900 | 0.60 | 0.40 |" in text
+    assert "score ≥ 5: 160 images (20 steps, 4.00 s of training)" in text
+    for r in pair:  # the epoch's grid copied beside each run's files
+        assert (out / r.run_dir.name / frame_name(EPOCHS)).is_file()
+    with (
+        pytest.raises(ValueError, match=r"no readable progress image of epoch 3 in: relu$"),
+        pytest.warns(UserWarning, match="unreadable"),
+    ):
+        write_comparison(pair, tmp_path / "cmp3", epoch=3)
+
+
+def test_compare_command_on_run_folders(tmp_path, capsys):
+    from gan_tf.compare import main
+    from gan_tf.config import Config
+    from gan_tf.rundir import RunDir
+
+    for activation in ("relu", "leaky_relu"):
+        folder = RunDir(tmp_path / activation)
+        folder.path.mkdir()
+        folder.write_config(Config(activation=activation, batch_size=BATCH))
+        folder.write_metrics(rows(epochs=2))
+        for epoch in (1, 2):
+            save_image_grid(make_images(4, seed=epoch), folder.frame(epoch))
+    assert main([str(tmp_path / "relu"), str(tmp_path / "leaky_relu"), "--out-dir",
+                 str(tmp_path / "out"), "--every", "1"]) == 0  # fmt: skip
+    text = (tmp_path / "out" / "comparison.md").read_text()
+    assert "python -m gan_tf.train --activation relu --batch-size 8" in text
+    assert (tmp_path / "out" / "relu" / "metrics.csv").read_text() == folder.metrics.read_text()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "relu"), str(tmp_path / "nope")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().endswith("nope: no such run folder")

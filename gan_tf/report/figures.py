@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from gan_tf.files import atomic_path
-from gan_tf.images import GRID_SCALE, save_gif
+from gan_tf.images import GRID_SCALE, save_gif, upscale
 from gan_tf.report.stats import (
     Analysis,
     RunResult,
@@ -255,47 +255,71 @@ def plot_samples(analysis: Analysis, chosen: dict, path: Path) -> None:
     _save(fig, path)
 
 
+def frame_sheets(
+    rows: Sequence[str],
+    cols: Sequence[str],
+    cells: dict[tuple[str, str], dict[int, np.ndarray]],
+    scale: int = 1,
+) -> dict[int, np.ndarray]:
+    """Labelled sheets of progress grids, one per epoch that any cell has.
+
+    Args:
+        rows: row labels, written sideways at the left ("" for no label column).
+        cols: column labels, written above each column.
+        cells: (row, col) -> {epoch: grid at native size}; a cell without an image for
+            an epoch repeats its last earlier one, or reads "no frame".
+        scale: each grid pixel drawn scale x scale.
+
+    Returns:
+        {epoch: uint8 sheet}, the epoch written on top (which also keeps GIF frames
+        distinct: Pillow merges identical ones).
+    """
+    epochs_ = sorted({e for frames in cells.values() for e in frames})
+    shapes = [frame.shape for frames in cells.values() for frame in frames.values()]
+    if not shapes:
+        return {}
+    cell_h, cell_w = max(s[0] for s in shapes) * scale, max(s[1] for s in shapes) * scale
+    gap, head, title = 4, 18, 24
+    side = 18 if any(rows) else 0
+    height, width = title + head + len(rows) * (cell_h + gap), side + len(cols) * (cell_w + gap)
+    template = np.full((height, width), 255, np.uint8)
+    for c, label in enumerate(cols):
+        left = side + c * (cell_w + gap)
+        size = min(8, 1.3 * cell_w / len(label))  # shrunk to fit a narrow cell
+        template[title : title + head, left : left + cell_w] = _text_image(
+            label, cell_w, head, size
+        )
+    for r, label in enumerate(rows if side else ()):
+        top = title + head + r * (cell_h + gap)
+        template[top : top + cell_h, :side] = _text_image(label, side, cell_h, rotation=90)
+    blank = _text_image("no frame", cell_w, cell_h)
+    sheets = {}
+    for epoch in epochs_:
+        sheet = template.copy()
+        sheet[:title] = _text_image(f"epoch {epoch}", width, title, 10)
+        for (r, row), (c, col) in itertools.product(enumerate(rows), enumerate(cols)):
+            frames = cells.get((row, col), {})
+            earlier = [e for e in frames if e <= epoch]
+            cell = (
+                _pad_to(upscale(frames[earlier[-1]], scale), cell_h, cell_w) if earlier else blank
+            )
+            top, left = title + head + r * (cell_h + gap), side + c * (cell_w + gap)
+            sheet[top : top + cell_h, left : left + cell_w] = cell
+        sheets[epoch] = sheet
+    return sheets
+
+
 def progress_gif(analysis: Analysis, chosen: dict, path: Path, fps: float = 4) -> list[str]:
     """Writes the GIF: a row per setting, a column per variant, a frame per epoch.
 
     Returns:
         Notes on what was missing; [] and no file where no run has a readable frame.
     """
-    epochs_ = sorted({e for _, frames in chosen.values() for e in frames})
-    if not epochs_:
+    cells = {key: frames for key, (_, frames) in chosen.items()}
+    sheets = frame_sheets(analysis.settings, list(_variants(analysis)), cells)
+    if not sheets:
         return []
-    settings, labels = analysis.settings, list(_variants(analysis))
-    shapes = [frame.shape for _, frames in chosen.values() for frame in frames.values()]
-    cell_h, cell_w = max(s[0] for s in shapes), max(s[1] for s in shapes)
-    gap, head, side, title = 4, 18, 18, 24
-    height, width = (
-        title + head + len(settings) * (cell_h + gap),
-        side + len(labels) * (cell_w + gap),
-    )
-    template = np.full((height, width), 255, np.uint8)
-    for c, label in enumerate(labels):
-        left = side + c * (cell_w + gap)
-        size = min(8, 1.3 * cell_w / len(label))  # shrunk to fit a narrow cell
-        template[title : title + head, left : left + cell_w] = _text_image(
-            label, cell_w, head, size
-        )
-    for r, setting in enumerate(settings):
-        top = title + head + r * (cell_h + gap)
-        template[top : top + cell_h, :side] = _text_image(setting, side, cell_h, rotation=90)
-    blank = _text_image("no frame", cell_w, cell_h)
-    images = []
-    for epoch in epochs_:
-        image = template.copy()
-        # The epoch label also keeps every frame distinct: Pillow merges identical ones.
-        image[:title] = _text_image(f"epoch {epoch}", width, title, 10)
-        for (r, setting), (c, label) in itertools.product(enumerate(settings), enumerate(labels)):
-            frames = chosen.get((setting, label), (None, {}))[1]
-            earlier = [e for e in frames if e <= epoch]  # a missing epoch repeats the last
-            cell = _pad_to(frames[earlier[-1]], cell_h, cell_w) if earlier else blank
-            top, left = title + head + r * (cell_h + gap), side + c * (cell_w + gap)
-            image[top : top + cell_h, left : left + cell_w] = cell
-        images.append(image)
-    save_gif(images, path, fps=fps)
+    save_gif(list(sheets.values()), path, fps=fps)
     notes = []
     for group in analysis.groups:
         if not group.runs:
@@ -304,7 +328,7 @@ def progress_gif(analysis: Analysis, chosen: dict, path: Path, fps: float = 4) -
             notes.append(f"{group.label}, {group.setting}: no progress images; shown blank.")
             continue
         run, frames = chosen[group.setting, group.label]
-        absent = [e for e in epochs_ if e not in frames]
+        absent = [e for e in sheets if e not in frames]
         if absent:
             notes.append(
                 f"{group.label}, {group.setting} (seed {run.seed}): no progress image for "
