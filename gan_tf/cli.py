@@ -138,7 +138,9 @@ class ArgumentParser(argparse.ArgumentParser):
         return code
 
 
-def config_flags(config: Config, defaults: Config | None = None, names=None) -> list[str]:
+def config_flags(
+    config: Config, defaults: Config | None = None, names: Iterable[str] | None = None
+) -> list[str]:
     """The flags that set `config`'s fields where they differ from `defaults`.
 
     Args:
@@ -147,7 +149,9 @@ def config_flags(config: Config, defaults: Config | None = None, names=None) -> 
         names: the fields to consider (default: every field with a flag), in order.
 
     Returns:
-        Command-line words, e.g. ["--batch-size", "64", "--no-deterministic"].
+        Command-line words, e.g. ["--batch-size", "64", "--no-deterministic"]; floats as
+        Python spells them (0.0001, 1e-05), which reads back exactly. A field set to None
+        where `defaults` has a value has no flag and is left out.
     """
     defaults = defaults or Config()
     words = []
@@ -158,7 +162,7 @@ def config_flags(config: Config, defaults: Config | None = None, names=None) -> 
         if isinstance(value, bool):
             words.append(flag(name) if value else "--no-" + flag(name)[2:])
         else:
-            words += [flag(name), f"{value:g}" if isinstance(value, float) else str(value)]
+            words += [flag(name), repr(value) if isinstance(value, float) else str(value)]
     return words
 
 

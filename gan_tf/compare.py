@@ -56,11 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         for run_dir in args.run_dirs:
             if not run_dir.is_dir():
                 raise UserError(f"{run_dir}: no such run folder")
-        runs = [load_run(run_dir) for run_dir in dict.fromkeys(args.run_dirs)]
-        try:
-            path = write_comparison(runs, args.out_dir, args.every, args.epoch, args.fps)
-        except ValueError as e:
-            raise UserError(str(e)) from None
+        unique = {run_dir.resolve(): run_dir for run_dir in args.run_dirs}.values()
+        runs = [load_run(run_dir) for run_dir in unique]
+        path = write_comparison(runs, args.out_dir, args.every, args.epoch, args.fps)
         print(f"wrote {path} and its pictures")
 
     return parser.run(body)

@@ -15,11 +15,15 @@ import dataclasses
 import shlex
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gan_tf.config import Config
 from gan_tf.errors import ConfigError, DivergenceError, RunDirError
 from gan_tf.files import write_text
 from gan_tf.rundir import RunDir
+
+if TYPE_CHECKING:
+    from gan_tf.report import RunResult
 
 DEFAULT_VARIANTS = ("relu", "leaky_relu:0.01", "leaky_relu:0.1", "leaky_relu:0.2", "leaky_relu:0.3")
 DEFAULT_SEEDS = (0, 1, 2)
@@ -77,7 +81,7 @@ class Variant:
     @property
     def name(self) -> str:
         """The spelling `parse` reads: "relu" or "leaky_relu:0.2"."""
-        return "relu" if self.activation == "relu" else f"leaky_relu:{self.alpha:g}"
+        return "relu" if self.activation == "relu" else f"leaky_relu:{self.alpha!r}"
 
     @property
     def label(self) -> str:
@@ -293,7 +297,7 @@ def collect_results(study: StudyConfig) -> list:
     return results
 
 
-def load_run(run_dir: str | Path, config: Config | None = None):
+def load_run(run_dir: str | Path, config: Config | None = None) -> RunResult:
     """A `RunResult` of any run folder (its metrics.csv and evaluation.json, and its
     config.json unless `config` is given).
 
@@ -307,10 +311,14 @@ def load_run(run_dir: str | Path, config: Config | None = None):
     if config is None:
         raise RunDirError(f"{run.config}: missing; not a gan_tf run folder")
     rows = run.read_metrics()
+    if config.gen_lr == config.disc_lr:
+        setting = lr_setting(config.gen_lr, config.beta1).name
+    else:
+        setting = f"G lr {config.gen_lr:g}, D lr {config.disc_lr:g}"
     return RunResult(
         activation=config.activation,
-        alpha=config.alpha,
-        setting=lr_setting(config.gen_lr, config.beta1).name,
+        alpha=config.alpha if config.activation == "leaky_relu" else 0.0,
+        setting=setting,
         lr=config.gen_lr,
         beta1=config.beta1,
         seed=config.seed,
@@ -332,32 +340,46 @@ def train_command(config: Config) -> str:
 
 
 def study_command(study: StudyConfig) -> str:
-    """The `gan_tf.study` command that rebuilds this study and its report."""
+    """The `gan_tf.study` command of this study: run again, it trains what is unfinished and
+    rewrites the report from the run folders.
+
+    What a study built in Python sets and no study flag can say (a field of every run
+    without a flag, a None budget, settings that --settings and --lrs cannot name) is
+    appended as a shell comment, not dropped.
+    """
     from gan_tf.cli import config_flags
 
     defaults = StudyConfig()
-    words = ["python", "-m", "gan_tf.study"]
+    words, unsaid = ["python", "-m", "gan_tf.study"], []
     if study.variants != defaults.variants:
         words += ["--variants", *(v.name for v in study.variants)]
+    base = study.base
+    beta1s = {s.beta1 for s in study.settings}
     if all(SETTINGS.get(s.name) == s for s in study.settings):
         if study.settings != defaults.settings:
             words += ["--settings", *(s.name for s in study.settings)]
-        base = study.base
-    else:  # --lrs, sharing one beta_1
-        words += ["--lrs", *(f"{s.lr:g}" for s in study.settings)]
-        base = dataclasses.replace(study.base, beta1=study.settings[0].beta1)
+    elif len(beta1s) == 1 and all(lr_setting(s.lr, s.beta1) == s for s in study.settings):
+        words += ["--lrs", *(repr(s.lr) for s in study.settings)]
+        base = dataclasses.replace(base, beta1=beta1s.pop())
+    else:
+        unsaid += [
+            f"settings {', '.join(f'{s.name} ({s.lr!r}, {s.beta1!r})' for s in study.settings)}"
+        ]
     if study.seeds != defaults.seeds:
         words += ["--seeds", *map(str, study.seeds)]
-    words += config_flags(base, STUDY_BASE, BUDGET_FLAGS + MEASURE_FLAGS + DATA_FLAGS)
+    flagged = BUDGET_FLAGS + MEASURE_FLAGS + DATA_FLAGS
+    words += config_flags(base, STUDY_BASE, flagged)
     if study.final_n != defaults.final_n:
         words += ["--final-n", str(study.final_n)]
     if study.pilots:
         words += ["--pilot", *study.pilots]
+    for field in dataclasses.fields(Config):
+        value = getattr(base, field.name)
+        no_flag = field.name not in STUDY_FIELDS or (field.name in flagged and value is None)
+        if no_flag and value != getattr(STUDY_BASE, field.name):
+            unsaid.append(f"{field.name}={value!r}")
     command = shlex.join([*words, "--out-dir", study.out_dir])
-    # A study built in Python may set fields that have no study flag: say so, not hide it.
-    others = dataclasses.replace(base, **{f: getattr(STUDY_BASE, f) for f in STUDY_FIELDS})
-    unflagged = config_flags(others, STUDY_BASE)
-    return command + (f"  # and in Python: {' '.join(unflagged)}" if unflagged else "")
+    return command + (f"  # set in Python, no flag for: {'; '.join(unsaid)}" if unsaid else "")
 
 
 def write_study_report(study: StudyConfig, n_train: int) -> Path:

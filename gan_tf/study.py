@@ -98,10 +98,12 @@ def build_parser() -> ArgumentParser:
     measure.add_argument(
         "--pilot",
         nargs="+",
+        action="extend",
         default=[],
         metavar="RUN_DIR",
         help="run folders outside the grid (ordinary gan_tf.train runs: the pilot that chose "
-        "the budget, a longer reference run) whose scores over training the report shows",
+        "the budget, a longer reference run) whose scores over training the report shows "
+        "(default: none)",
     )
     io = parser.add_argument_group("data, output and scale")
     parser.add_config_flags(io, DATA_FLAGS, defaults.base)

@@ -439,9 +439,10 @@ def test_comparison_of_two_runs(study, tmp_path):
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 3 * 2  # header, epochs 2, 4 and 6 for both runs
     # FD 32 x (1 + 1/6), dead 0.1 (L2) and 0.05 (L1), grad 1 - 0.1: the fixture's numbers
-    leaky = f"| 6 | leaky_relu {ALPHA}=0.2 | {6 * 10 * BATCH} | 37.3 | 7.50 | 0.50 | 5.0% | 10.0% |"
-    assert f"{leaky} 0.900 | 0.60 | 0.40 |" in text
-    assert "score ≥ 5: 160 images (20 steps, 4.00 s of training)" in text
+    leaky = f"| 6 | leaky_relu {ALPHA}=0.2 | 60 | {60 * BATCH} | 37.3 | 7.50 | 0.50 | 5.0% |"
+    assert f"{leaky} 10.0% | 0.900 | 0.60 | 0.40 |" in text
+    assert "- relu: unreadable image_at_epoch_0003.png; left out of the pictures." in text
+    assert "score ≥ 5 first at 20 steps (160 images, 4.00 s of training)" in text
     for r in pair:  # the epoch's grid copied beside each run's files
         assert (out / r.run_dir.name / frame_name(EPOCHS)).is_file()
     with (

@@ -199,19 +199,26 @@ def read_frames(run: RunResult) -> tuple[dict[int, np.ndarray], list[Path]]:
     return frames, bad
 
 
+def readable_frames(run: RunResult) -> tuple[dict[int, np.ndarray], str]:
+    """`read_frames`, warning about the unreadable ones; also returns "unreadable NAMES"
+    (or "") for a report's notes."""
+    frames, bad = read_frames(run)
+    if not bad:
+        return frames, ""
+    names = ", ".join(p.name for p in bad)
+    warnings.warn(f"{run.run_dir}: unreadable progress images skipped: {names}", stacklevel=3)
+    return frames, f"unreadable {names}"
+
+
 def choose_frames(analysis: Analysis) -> tuple[dict, list[str]]:
     """(setting, label) -> (run, {epoch: image}) for the first seed with a readable frame,
     and notes on unreadable frames (each also warned about)."""
     chosen, notes = {}, []
     for group in analysis.groups:
         for run in group.runs:
-            frames, bad = read_frames(run)
-            if bad:
-                names = ", ".join(p.name for p in bad)
-                warnings.warn(
-                    f"{run.run_dir}: unreadable progress images skipped: {names}", stacklevel=3
-                )
-                notes.append(f"{run.label}, {run.setting}, seed {run.seed}: unreadable {names}.")
+            frames, unreadable = readable_frames(run)
+            if unreadable:
+                notes.append(f"{run.label}, {run.setting}, seed {run.seed}: {unreadable}.")
             if frames:
                 chosen[group.setting, group.label] = (run, frames)
                 break
@@ -285,7 +292,7 @@ def frame_sheets(
     template = np.full((height, width), 255, np.uint8)
     for c, label in enumerate(cols):
         left = side + c * (cell_w + gap)
-        size = min(8, 1.3 * cell_w / len(label))  # shrunk to fit a narrow cell
+        size = min(8, 1.3 * cell_w / max(len(label), 1))  # shrunk to fit a narrow cell
         template[title : title + head, left : left + cell_w] = _text_image(
             label, cell_w, head, size
         )

@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from gan_tf.report import stats
 from gan_tf.report.stats import Analysis, Comparison, Correlation, Group, RunResult
 
@@ -109,7 +107,7 @@ def setting_title(group: Group) -> str:
     return f"{group.setting} (lr {run.lr:g}, β1 {run.beta1:g})"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
@@ -160,7 +158,7 @@ COLUMNS: tuple[tuple[str, Callable[[Group], str]], ...] = (
 
 
 def results_table(groups: Sequence[Group]) -> list[str]:
-    return _table([h for h, _ in COLUMNS], [[render(g) for _, render in COLUMNS] for g in groups])
+    return table([h for h, _ in COLUMNS], [[render(g) for _, render in COLUMNS] for g in groups])
 
 
 def _comparison_row(c: Comparison) -> list[str]:
@@ -185,7 +183,7 @@ def _comparison_row(c: Comparison) -> list[str]:
 def statistics_table(comparisons: Sequence[Comparison]) -> list[str]:
     header = ["setting", "measure", "comparison", "n (relu, variant)"]
     header += ["difference variant - relu (95% CI)", "Hedges' g", "p", "Holm p", HOLDS]
-    return _table(header, [_comparison_row(c) for c in comparisons])
+    return table(header, [_comparison_row(c) for c in comparisons])
 
 
 def collapse_table(groups: Sequence[Group]) -> list[str]:
@@ -197,7 +195,7 @@ def collapse_table(groups: Sequence[Group]) -> list[str]:
             rate += f" ({100 * sum(judged) / len(judged):.0f}%)"
         runs = len(g.runs) + len(g.diverged)
         rows.append([g.setting, g.label, str(runs), str(len(g.diverged)), str(len(judged)), rate])
-    return _table(["setting", "variant", "runs", "diverged", "evaluated", "collapsed"], rows)
+    return table(["setting", "variant", "runs", "diverged", "evaluated", "collapsed"], rows)
 
 
 def _time_cell(group: Group, threshold: float) -> str:
@@ -212,7 +210,7 @@ def time_table(groups: Sequence[Group]) -> list[str]:
     rows = [
         [g.setting, g.label, *(_time_cell(g, t) for t in stats.SCORE_THRESHOLDS)] for g in groups
     ]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def _correlation(c: Correlation) -> str:
@@ -313,22 +311,43 @@ def reading(analysis: Analysis) -> list[str]:
     return bullets
 
 
-# The pilot tables' per-epoch columns after epoch, steps and images: (header, key, decimals).
-PILOT_COLUMNS = (
+# --- One run's figures over training (the pilot section; gan_tf.compare) ---------------
+
+# The per-epoch columns shown for a single run: (header, metrics.csv column, decimals;
+# "%" for a percentage).
+EPOCH_COLUMNS = (
     ("FD", "fd", None),
     ("score", "score", 2),
     ("recall", "recall", 2),
-    ("dead ch. L2", "dead_channels_2", 3),
+    ("dead ch. L1", "dead_channels_1", "%"),
+    ("dead ch. L2", "dead_channels_2", "%"),
     ("grad → G", "gen_image_grad_norm", None),
+    ("D(x)", "d_real", 2),
+    ("D(G(z))", "d_fake", 2),
+)
+EPOCH_COLUMNS_NOTE = (
+    "FD, score and recall: the evaluation during training (on the run's --eval-n samples; "
+    "n/a where the epoch was not evaluated). Dead ch.: share of D's channels whose "
+    "pre-activation is ≤ 0 on every probe image; grad → G: mean L2 norm of ∂gen_loss/∂image; "
+    "D(x), D(G(z)): D's mean probability of 'real' on the probe images."
 )
 
 
-# --- Runs outside the grid -------------------------------------------------------------
+def epoch_cells(run: RunResult, row: int) -> list[str]:
+    """Steps and images by the end of metrics row `row`, then the EPOCH_COLUMNS."""
+    images = stats.progress(run)[0][row]
+    cells = [f"{images / run.batch_size:,.0f}", f"{images:,.0f}"]
+    for _, key, decimals in EPOCH_COLUMNS:
+        value = stats.column(run, key)[row]
+        cells.append(fmt(value, 1, 100, "%") if decimals == "%" else fmt(value, decimals))
+    return cells
 
 
-def _reached(run: RunResult, threshold: float, steps: float) -> str:
+def time_to_text(run: RunResult, threshold: float) -> str:
+    """When the run's score first reached `threshold`: images, steps and training seconds."""
     hit = stats.time_to_score(run, threshold)
     if hit is None:
+        steps = stats.progress(run)[0][-1] / run.batch_size if run.metrics else 0
         return f"score ≥ {threshold:g} {NOT_REACHED} in {steps:,.0f} steps"
     images, seconds = hit
     return (
@@ -344,31 +363,24 @@ def pilot_section(pilots: Sequence[RunResult]) -> list[str]:
         "## Pilot and reference runs",
         "",
         "Ordinary `gan_tf.train` runs outside the grid: the pilot that chose the budget above "
-        "and any longer run shown for comparison. Rows are the evaluated epochs (scored on "
-        "each run's `--eval-n` samples).",
+        "and any longer run shown for comparison. Rows are the evaluated epochs. "
+        + EPOCH_COLUMNS_NOTE,
         "",
     ]
+    header = ["epoch", "steps", "images", *(h for h, _, _ in EPOCH_COLUMNS)]
     for run in pilots:
-        steps = np.cumsum(stats.column(run, "steps"))
-        score = stats.column(run, "score")
         title = f"{run.label}, {run.setting} (lr {run.lr:g}, β1 {run.beta1:g})"
         lines += [f"### {title}, batch {run.batch_size}, seed {run.seed}", ""]
         if run.command:
             lines += [f"    {run.command}", ""]
+        score = stats.column(run, "score")
         rows = [
-            [
-                f"{epoch:g}",
-                f"{steps[i]:,.0f}",
-                f"{steps[i] * run.batch_size:,.0f}",
-                *(fmt(stats.column(run, key)[i], d) for _, key, d in PILOT_COLUMNS),
-            ]
+            [f"{epoch:g}", *epoch_cells(run, i)]
             for i, epoch in enumerate(stats.epochs(run))
             if math.isfinite(score[i])
         ]
-        header = ["epoch", "steps", "images", *(h for h, _, _ in PILOT_COLUMNS)]
-        lines += _table(header, rows) if rows else ["No evaluated epoch."]
-        total = steps[-1] if steps.size else 0
-        lines += ["", "; ".join(_reached(run, t, total) for t in stats.SCORE_THRESHOLDS) + ".", ""]
+        lines += table(header, rows) if rows else ["No evaluated epoch."]
+        lines += ["", "; ".join(time_to_text(run, t) for t in stats.SCORE_THRESHOLDS) + ".", ""]
     return lines
 
 
@@ -410,7 +422,13 @@ def markdown(
     settings = ", ".join(analysis.settings)
     lines = ["# ReLU vs LeakyReLU in the DCGAN discriminator", ""]
     if command:
-        lines += ["Made, and remade from the run folders, by", "", f"    {command}", ""]
+        lines += [
+            "Made by the command below. Run again from the same folder, it trains only what "
+            "is unfinished and rewrites this report from the run folders.",
+            "",
+            f"    {command}",
+            "",
+        ]
     lines += [budget.strip(), ""]
     lines += [f"{len(runs)} runs: variants {labels}; settings {settings}; seeds {seeds}.", ""]
     if pilots:
