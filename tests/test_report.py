@@ -4,6 +4,7 @@ written and readable (an unreadable frame included). No TensorFlow."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -474,3 +475,24 @@ def test_compare_command_on_run_folders(tmp_path, capsys):
         main([str(tmp_path / "relu"), str(tmp_path / "nope")])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.strip().endswith("nope: no such run folder")
+
+
+def test_pilot_summary_against_the_grid_budget():
+    from gan_tf.report.text import pilot_summary
+
+    grid = [run("relu", setting="paper", metrics=rows(epochs=3))]  # 30 steps at batch 8
+    rising = rows(epochs=6)
+    for i, row in enumerate(rising):
+        row["score"] = float(i) if row["epoch"] % 2 == 0 else NAN  # 1, 3, 5 at epochs 2, 4, 6
+    pilots = [run("leaky_relu", 0.3, "tutorial", metrics=rising), run(metrics=rows())]
+    pilots[1] = dataclasses.replace(pilots[1], batch_size=2 * BATCH)
+    lines = pilot_summary(pilots, grid)
+    assert lines[0].startswith("| run | setting | setting in the grid | batch | steps |")
+    assert "score at the grid's 30 steps" in lines[0]
+    assert lines[2] == (
+        f"| leaky_relu {ALPHA}=0.3 | tutorial (lr 0.0001, β1 0.9) | no | 8 | 60 | "
+        f"1.00 (at 20 steps) | 5.00 (at 60 steps) | 60 steps | {NOT_REACHED} |"
+    )
+    assert lines[3].startswith(
+        "| relu | tutorial (lr 0.0001, β1 0.9) | no | 16 | 60 | n/a (batch 16) |"
+    )

@@ -144,6 +144,7 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     assert "# set in Python, no flag for: noise_dim=8; probe_size=16" in text
     assert "| 2 | 4 | 64 |" in text  # epoch 2: 4 steps, 64 images
     assert "score ≥ 7 not reached in 4 steps" in text
+    assert "| relu | tutorial (lr 0.0001, β1 0.9) | yes | 16 | 4 |" in text
 
 
 def test_the_printed_command_rebuilds_the_study(tmp_path):

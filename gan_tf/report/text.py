@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from gan_tf.report import stats
 from gan_tf.report.stats import Analysis, Comparison, Correlation, Group, RunResult
 
@@ -356,15 +358,73 @@ def time_to_text(run: RunResult, threshold: float) -> str:
     )
 
 
-def pilot_section(pilots: Sequence[RunResult]) -> list[str]:
-    """Each pilot's command, its evaluated epochs and when its score first reached each
-    threshold."""
+def _steps(run: RunResult):
+    """Steps done by the end of each metrics row."""
+    return stats.progress(run)[0] / run.batch_size
+
+
+def _at_budget(run: RunResult, steps: float, batch_size: int) -> str:
+    """The run's score at the last evaluated epoch within `steps` steps of `batch_size`."""
+    if run.batch_size != batch_size:
+        return f"n/a (batch {run.batch_size})"
+    done, score = _steps(run), stats.column(run, "score")
+    within = np.flatnonzero((done <= steps) & np.isfinite(score))
+    if not within.size:
+        return "n/a"
+    i = within[-1]
+    return f"{fmt(score[i], 2)} (at {done[i]:,.0f} steps)"
+
+
+def pilot_summary(pilots: Sequence[RunResult], runs: Sequence[RunResult]) -> list[str]:
+    """One row per pilot: its setting, whether the grid has it, its score at the grid's
+    budget, its best score and its time to each score threshold."""
+    in_grid = {(r.lr, r.beta1) for r in runs}
+    budgets = [_steps(r)[-1] for r in runs if r.metrics]
+    steps = float(np.median(budgets)) if budgets else math.nan
+    batch_size = runs[0].batch_size if runs else 0
+    rows = []
+    for run in pilots:
+        score = stats.column(run, "score")
+        best = ""
+        if np.isfinite(score).any():
+            i = int(np.nanargmax(score))
+            best = f"{fmt(score[i], 2)} (at {_steps(run)[i]:,.0f} steps)"
+        reached = []
+        for threshold in stats.SCORE_THRESHOLDS:
+            hit = stats.time_to_score(run, threshold)
+            reached.append(NOT_REACHED if hit is None else f"{hit[0] / run.batch_size:,.0f} steps")
+        rows.append(
+            [
+                run.label,
+                f"{run.setting} (lr {run.lr:g}, β1 {run.beta1:g})",
+                "yes" if (run.lr, run.beta1) in in_grid else "no",
+                str(run.batch_size),
+                f"{_steps(run)[-1]:,.0f}" if run.metrics else "0",
+                _at_budget(run, steps, batch_size) if math.isfinite(steps) else "n/a",
+                best or "n/a",
+                *reached,
+            ]
+        )
+    header = ["run", "setting", "setting in the grid", "batch", "steps"]
+    header += [f"score at the grid's {steps:,.0f} steps", "best score"]
+    header += [f"score ≥ {t:g} at" for t in stats.SCORE_THRESHOLDS]
+    return table(header, rows)
+
+
+def pilot_section(pilots: Sequence[RunResult], runs: Sequence[RunResult] = ()) -> list[str]:
+    """The pilots in one table against the grid's budget, then each one's command, its
+    evaluated epochs and when its score first reached each threshold."""
     lines = [
         "## Pilot and reference runs",
         "",
         "Ordinary `gan_tf.train` runs outside the grid: the pilot that chose the budget above "
-        "and any longer run shown for comparison. Rows are the evaluated epochs. "
-        + EPOCH_COLUMNS_NOTE,
+        "and any longer run shown for comparison. The score at the grid's budget is that of "
+        "the last evaluated epoch within it, for runs at the grid's batch size; steps at which "
+        "a score was reached are to within the evaluation interval.",
+        "",
+        *pilot_summary(pilots, runs),
+        "",
+        "Each run's evaluated epochs follow. " + EPOCH_COLUMNS_NOTE,
         "",
     ]
     header = ["epoch", "steps", "images", *(h for h, _, _ in EPOCH_COLUMNS)]
@@ -432,7 +492,7 @@ def markdown(
     lines += [budget.strip(), ""]
     lines += [f"{len(runs)} runs: variants {labels}; settings {settings}; seeds {seeds}.", ""]
     if pilots:
-        lines += pilot_section(pilots)
+        lines += pilot_section(pilots, runs)
     lines += ["## Real-data reference", "", reference(runs), "", "## Results", ""]
     lines += [
         "Each cell is mean ± sd (ddof=1) over the runs of a variant at a setting (a single "
