@@ -42,9 +42,9 @@ def test_local_links_resolve(page):
             continue
         path, _, fragment = unquote(target).partition("#")
         linked = (page.parent / path).resolve() if path else page
-        if not linked.exists():
-            broken.append(target)
-        elif fragment and linked.suffix == ".md" and fragment not in anchors(linked):
+        if not linked.exists() or (
+            linked.suffix == ".md" and fragment and fragment not in anchors(linked)
+        ):
             broken.append(target)
     assert not broken, f"{page.name}: {broken}"
 
