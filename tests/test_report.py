@@ -496,3 +496,30 @@ def test_pilot_summary_against_the_grid_budget():
     assert lines[3].startswith(
         "| relu | tutorial (lr 0.0001, β1 0.9) | no | 16 | 60 | n/a (batch 16) |"
     )
+
+
+def test_reach_bullets_say_whether_digits_appear():
+    from gan_tf.report.text import reach_bullets
+
+    def scored(score, epochs=EPOCHS):
+        return rows(epochs=epochs, score=score)
+
+    grid = [
+        run("relu", setting="paper", seed=s, metrics=scored(8.0), fin=final(score=8.0))
+        for s in (0, 1)
+    ]
+    grid += [run("leaky_relu", 0.2, "paper", seed=0, metrics=scored(6.0), fin=final(score=6.5))]
+    pilots = [run("leaky_relu", 0.3, "tutorial", metrics=scored(6.0, epochs=8))]
+    reached = dataclasses.replace(pilots[0], batch_size=2 * BATCH, metrics=scored(7.5))
+    bullets = reach_bullets(analyse(grid), [*pilots, reached, grid[0]])
+    assert bullets[0].startswith("paper (lr 0.0002, β1 0.9): the best variant by mean final")
+    assert (
+        "is relu (8.00 ± 0.00); 2 of its 2 runs reached score ≥ 7 during training, 2 of 3 "
+        in (bullets[0])
+    )
+    assert bullets[1] == (
+        "tutorial (lr 0.0001, β1 0.9) is not in the grid, whose runs stop at 60 steps; its "
+        f"pilot and reference runs: leaky_relu {ALPHA}=0.3 at batch 8 did not reach score ≥ 7 "
+        f"in its 80 steps; leaky_relu {ALPHA}=0.3 at batch 16 reached score ≥ 7 at 20 steps."
+    )
+    assert len(bullets) == 2  # a pilot of a setting in the grid adds nothing here

@@ -444,6 +444,54 @@ def pilot_section(pilots: Sequence[RunResult], runs: Sequence[RunResult] = ()) -
     return lines
 
 
+def reach_bullets(
+    analysis: Analysis,
+    pilots: Sequence[RunResult] = (),
+    threshold: float = max(stats.SCORE_THRESHOLDS),
+) -> list[str]:
+    """Whether generators draw digits at this budget: per setting of the grid, the best
+    variant by mean final score and how many runs reached score `threshold`; then, per
+    setting only the pilots have, what they reached and when."""
+    bullets = []
+    for setting in analysis.settings:
+        groups = [g for g in analysis.groups if g.setting == setting and g.runs]
+        scored = [g for g in groups if g.stat("score")[2]]
+        if not scored:
+            continue
+        best = max(scored, key=lambda g: g.stat("score")[0])
+        reached, n, _, _ = best.time_to(threshold)
+        every = [g.time_to(threshold)[:2] for g in groups]
+        bullets.append(
+            f"{setting_title(best)}: the best variant by mean final score is {best.label} "
+            f"({pm(best, 'score', 2)}); {reached} of its {n} runs reached score ≥ "
+            f"{threshold:g} during training, {sum(k for k, _ in every)} of "
+            f"{sum(m for _, m in every)} runs of every variant."
+        )
+    in_grid = {(r.lr, r.beta1) for g in analysis.groups for r in g.runs}
+    steps = [_steps(r)[-1] for g in analysis.groups for r in g.runs if r.metrics]
+    budget = f"{np.median(steps):,.0f} steps" if steps else "the grid's budget"
+    outside: dict[tuple[float, float], list[RunResult]] = {}
+    for run in pilots:
+        if (run.lr, run.beta1) not in in_grid:
+            outside.setdefault((run.lr, run.beta1), []).append(run)
+    for (lr, beta1), mine in outside.items():
+        said = []
+        for run in mine:
+            hit = stats.time_to_score(run, threshold)
+            done = _steps(run)[-1] if run.metrics else 0
+            when = (
+                f"reached score ≥ {threshold:g} at {hit[0] / run.batch_size:,.0f} steps"
+                if hit
+                else f"did not reach score ≥ {threshold:g} in its {done:,.0f} steps"
+            )
+            said.append(f"{run.label} at batch {run.batch_size} {when}")
+        bullets.append(
+            f"{mine[0].setting} (lr {lr:g}, β1 {beta1:g}) is not in the grid, whose runs stop "
+            f"at {budget}; its pilot and reference runs: {'; '.join(said)}."
+        )
+    return bullets
+
+
 # --- report.md --------------------------------------------------------------------------
 
 
@@ -523,7 +571,8 @@ def markdown(
     lines += ["## Plots", ""]
     for name, caption in plots:
         lines += [f"![{caption}]({name})", ""]
-    lines += ["## What the numbers show", "", *(f"- {b}" for b in reading(analysis)), ""]
+    bullets = [*reach_bullets(analysis, pilots), *reading(analysis)]
+    lines += ["## What the numbers show", "", *(f"- {b}" for b in bullets), ""]
     lines += ["## What they do not show", "", *(f"- {limit}" for limit in LIMITS), ""]
     diverged = [r for g in analysis.groups for r in g.diverged]
     if diverged:
