@@ -25,6 +25,7 @@ from gan_tf.report.stats import (
     group_runs,
     holm,
     is_collapsed,
+    speed,
     time_to_score,
     welch,
 )
@@ -35,6 +36,7 @@ from gan_tf.report.text import (
     NOT_TESTABLE,
     reading,
     results_table,
+    speed_note,
     time_table,
 )
 from gan_tf.rundir import frame_name
@@ -208,6 +210,18 @@ def test_time_to_quality_in_images_and_seconds():
     assert "1 of 2 reached: median 320 images, 9.00 s" in table
     (slow,) = group_runs([run(metrics=rows(score=3.0))])
     assert f"{NOT_REACHED} (0 of 1)" in "\n".join(time_table([slow]))
+
+
+def test_training_speed_per_variant_and_a_note_when_machines_differ():
+    same = [run(seed=s, metrics=rows()) for s in range(2)]  # 10 steps x 8 images per 2 s
+    assert speed(same[0]) == 40.0
+    assert "| 40 (40 to 40) |" in "\n".join(time_table(group_runs(same)))
+    assert speed_note(same) == ""
+    slower = [{**row, "seconds": 6.5} for row in rows()]
+    mixed = [*same, run(seed=2, metrics=slower)]
+    note = speed_note(mixed)
+    assert "differed 3.2-fold" in note and "12 to 40 images/s" in note
+    assert math.isnan(speed(run(metrics=[])))
 
 
 def test_collapse_flag():

@@ -109,6 +109,19 @@ def progress(run: RunResult) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(column(run, "steps")) * run.batch_size, np.cumsum(column(run, "seconds"))
 
 
+def speed(run: RunResult) -> float:
+    """Training images per wall second over the whole run (NaN without timed steps)."""
+    images, seconds = progress(run)
+    if not images.size or not np.isfinite(seconds[-1]) or seconds[-1] <= 0:
+        return NAN
+    return float(images[-1] / seconds[-1])
+
+
+def speeds(runs: Sequence[RunResult]) -> np.ndarray:
+    """The finite `speed` of each run."""
+    return _finite([speed(run) for run in runs])
+
+
 def fd_over_run(run: RunResult) -> tuple[float, float, float]:
     """(best FD, its epoch, mean FD over training) over the evaluated epochs.
 

@@ -207,12 +207,37 @@ def _time_cell(group: Group, threshold: float) -> str:
     return f"{reached} of {n} reached: median {images:,.0f} images, {fmt(seconds, unit=' s')}"
 
 
+def _speed_cell(group: Group) -> str:
+    speeds = stats.speeds(group.runs)
+    if not speeds.size:
+        return "n/a"
+    cell = f"{np.median(speeds):,.0f}"
+    return cell + (f" ({speeds.min():,.0f} to {speeds.max():,.0f})" if speeds.size > 1 else "")
+
+
 def time_table(groups: Sequence[Group]) -> list[str]:
     header = ["setting", "variant", *(f"score ≥ {t:g}" for t in stats.SCORE_THRESHOLDS)]
     rows = [
-        [g.setting, g.label, *(_time_cell(g, t) for t in stats.SCORE_THRESHOLDS)] for g in groups
+        [g.setting, g.label, *(_time_cell(g, t) for t in stats.SCORE_THRESHOLDS), _speed_cell(g)]
+        for g in groups
     ]
-    return table(header, rows)
+    return table([*header, "images/s: median (range)"], rows)
+
+
+SPEED_SPREAD = 1.5  # fastest / slowest run beyond which wall seconds are not comparable
+
+
+def speed_note(runs: Sequence[RunResult]) -> str:
+    """What the runs' training speeds allow wall seconds to say ("" when they agree)."""
+    speeds = stats.speeds(runs)
+    if speeds.size < 2 or speeds.max() <= SPEED_SPREAD * speeds.min():
+        return ""
+    return (
+        f"Training speed differed {speeds.max() / speeds.min():.1f}-fold between runs "
+        f"({speeds.min():,.0f} to {speeds.max():,.0f} images/s): they ran on different "
+        "machines, or shared one with other work. Wall seconds compare only runs of similar "
+        "speed; images seen are the measure that does not depend on the machine."
+    )
 
 
 def _correlation(c: Correlation) -> str:
@@ -565,6 +590,8 @@ def markdown(
         *time_table([g for g in analysis.groups if g.runs]),
         "",
     ]
+    if note := speed_note(runs):
+        lines += [note, ""]
     lines += ["## Statistics", "", *(f"- {rule}" for rule in RULES), ""]
     lines += [f"{analysis.family} p-values were corrected together.", ""]
     lines += [*statistics_table(analysis.comparisons), "", mechanism_line(analysis), ""]
