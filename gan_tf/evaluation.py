@@ -25,7 +25,7 @@ from gan_tf import metrics
 from gan_tf.data import Data, load_data
 from gan_tf.data import scale_images as scale
 from gan_tf.errors import EvaluationError
-from gan_tf.files import atomic_path, write_text
+from gan_tf.files import atomic_path, waiting_lock, write_text
 from gan_tf.rundir import RunDir
 from gan_tf.sampling import DEFAULT_SEED, generate, load_generator
 
@@ -116,19 +116,36 @@ def load_or_train_classifier(
     Raises:
         EvaluationError: the data lacks labels or a test split.
     """
-    import keras
-
     _require_labels(data)
     key = fingerprint(data, epochs)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     path = cache_dir / f"classifier-{key[:16]}.keras"
     info_path = path.with_suffix(".json")
-    if path.is_file() and info_path.is_file():
-        cached = _load_cached(path, info_path)
-        if cached:
-            return cached
-        if verbose:
-            print(f"The cached classifier {path} is damaged: training it again.")
+    cached = _cached_classifier(path, info_path, verbose)
+    if cached:
+        return cached
+    # Processes that need it at once (a study's shards, say): one trains, the others wait.
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    waiting = "Waiting for another process to train the evaluation classifier..."
+    with waiting_lock(path.with_suffix(".lock"), (lambda: print(waiting)) if verbose else None):
+        return _cached_classifier(path, info_path, verbose=0) or _train_classifier(
+            data, epochs, path, info_path, key, verbose
+        )
+
+
+def _cached_classifier(path: Path, info_path: Path, verbose: int):
+    """(classifier, info) from the cache, or None if absent or damaged (said if verbose)."""
+    if not (path.is_file() and info_path.is_file()):
+        return None
+    cached = _load_cached(path, info_path)
+    if not cached and verbose:
+        print(f"The cached classifier {path} is damaged: training it again.")
+    return cached
+
+
+def _train_classifier(data: Data, epochs: int, path: Path, info_path: Path, key: str, verbose):
+    """Trains the classifier and caches it at `path`, with its info at `info_path`."""
+    import keras
 
     if verbose:
         print(f"Training the evaluation classifier once for this data ({epochs} epochs)...")
@@ -150,7 +167,6 @@ def load_or_train_classifier(
         scale(data.x_test), data.y_test.astype(np.int64), batch_size=1000, verbose=0
     )
     info = {"test_accuracy": float(accuracy), "fingerprint": key, "path": str(path)}
-    cache_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         model.save(tmp)
     write_text(info_path, json.dumps(info, indent=2) + "\n")

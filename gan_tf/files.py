@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +105,26 @@ def folder_lock(folder: str | Path) -> Iterator[str | None]:
             f.seek(0)
             f.truncate()
             f.flush()
+            _unlock(f)
+
+
+@contextlib.contextmanager
+def waiting_lock(path: str | Path, on_wait=None, poll: float = 0.2) -> Iterator[None]:
+    """Holds an exclusive lock on the file `path`, first waiting while another process holds it.
+
+    For work that many processes may want at once but one should do, such as training a
+    shared cache entry: the others wait, then find it done. `on_wait()` is called once if
+    the lock is busy. Like `folder_lock`, the lock dies with its process.
+    """
+    with open(path, "a+") as f:
+        if not _try_lock(f):
+            if on_wait:
+                on_wait()
+            while not _try_lock(f):
+                time.sleep(poll)
+        try:
+            yield
+        finally:
             _unlock(f)
 
 

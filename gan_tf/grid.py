@@ -32,7 +32,7 @@ DEFAULT_SEEDS = (0, 1, 2)
 STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
 # The `Config` fields that the study command sets for every run.
 BUDGET_FLAGS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
-MEASURE_FLAGS = ("eval_every", "eval_n", "cache_dir")
+MEASURE_FLAGS = ("eval_every", "eval_n", "probe_size", "cache_dir")
 DATA_FLAGS = ("dataset", "data")
 # ... and those it leaves to each run (run_config) or ignores.
 STUDY_FIELDS = (

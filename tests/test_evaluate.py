@@ -53,6 +53,42 @@ def test_other_data_gets_another_classifier(data, classifier):
     assert fingerprint(other, 2) != info["fingerprint"]
 
 
+def test_a_second_process_waits_for_the_classifier_instead_of_training_it(
+    data, classifier, tmp_path, capsys
+):
+    """While one process trains the classifier (here: holds its lock), another waits, then
+    loads what the first cached: a study's shards train it once between them."""
+    import shutil
+    import threading
+    import time
+    from pathlib import Path
+
+    from gan_tf.files import waiting_lock
+
+    _, info, _ = classifier
+    cached = Path(info["path"])
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    result = {}
+    waiter = threading.Thread(
+        target=lambda: result.update(got=load_or_train_classifier(data, cache, epochs=2))
+    )
+    out = ""
+    with waiting_lock(cache / cached.with_suffix(".lock").name):
+        waiter.start()
+        deadline = time.monotonic() + 60
+        while "Waiting for another process" not in out and time.monotonic() < deadline:
+            time.sleep(0.05)
+            out += capsys.readouterr().out
+        assert "Waiting for another process to train the evaluation classifier" in out
+        assert waiter.is_alive()  # blocked on the lock, not training
+        for source in (cached, cached.with_suffix(".json")):  # the other process's result
+            shutil.copy(source, cache / source.name)
+    waiter.join(timeout=60)
+    out += capsys.readouterr().out
+    assert result["got"][1] == info and "Training" not in out
+
+
 def test_unlabelled_data_is_refused(data, tmp_path):
     with pytest.raises(EvaluationError, match="no y_train"):
         load_or_train_classifier(Data(data.x_train, None, None, None), tmp_path)

@@ -107,10 +107,10 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
         sys.executable, "-m", "gan_tf.study", "--variants", "relu", "leaky_relu:0.2",
         "--settings", "tutorial", "stressed", "--seeds", "0", "--epochs", "2",
         "--batch-size", "16", "--max-steps-per-epoch", "2", "--eval-every", "1",
-        "--eval-n", "40", "--final-n", "50", "--data", base.data, "--cache-dir",
-        base.cache_dir, "--out-dir", study.out_dir,
+        "--eval-n", "40", "--final-n", "50", "--probe-size", "16", "--data", base.data,
+        "--cache-dir", base.cache_dir, "--out-dir", study.out_dir,
     ]  # fmt: skip
-    # noise_dim and probe_size are not study flags: the shards train the tutorial's sizes.
+    # noise_dim is not a study flag: the shards train the tutorial's generator.
     # Shard 0 also trains its two runs at once (--jobs 2), each in its own process.
     shards = [
         subprocess.Popen([*args, "--shard", f"{i}/2", "--jobs", str(2 - i)], cwd=REPO,
@@ -121,6 +121,8 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     for shard, (_, err) in zip(shards, outputs, strict=True):
         assert shard.returncode == 0, err
     assert "training 2 runs, 2 at a time" in outputs[0][0], outputs[0][0]
+    # Both shards need the evaluation classifier at once: one trains it, the other waits.
+    assert sum(out.count("Training the evaluation classifier") for out, _ in outputs) == 1
     assert outputs[0][0].count(": trained") == 2 and outputs[1][0].count(": training") == 2
     assert _trained_runs(tmp_path / "study") == dict.fromkeys(RUN_NAMES, 2)
     report = tmp_path / "study" / "report" / "report.md"
@@ -141,7 +143,8 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     text = report.read_text()
     assert f"--pilot {pilot}" in text and "## Pilot and reference runs" in text
     assert "python -m gan_tf.train --activation relu --epochs 2 --batch-size 16" in text
-    assert "# set in Python, no flag for: noise_dim=8; probe_size=16" in text
+    assert "--eval-n 40 --probe-size 16 --cache-dir" in text
+    assert "# set in Python, no flag for: noise_dim=8" in text
     assert "| 2 | 4 | 64 |" in text  # epoch 2: 4 steps, 64 images
     assert "score ≥ 7 not reached in 4 steps" in text
     assert "| relu | tutorial (lr 0.0001, β1 0.9) | yes | 16 | 4 |" in text
