@@ -48,7 +48,16 @@ def test_help_subprocess():
 
 def test_tiny_cli_run_then_resume_then_generate(tmp_path, npz_path):
     out = tmp_path / "run"
-    args = ["--data", str(npz_path), "--out-dir", str(out), "--batch-size", "16"]
+    args = [
+        "--data",
+        str(npz_path),
+        "--out-dir",
+        str(out),
+        "--batch-size",
+        "16",
+        "--probe-size",
+        "16",
+    ]
     first = run("gan_tf.train", *args, "--epochs", "1", "--max-steps-per-epoch", "2")
     assert first.returncode == 0, first.stderr
     assert "Time for epoch 1" in first.stdout

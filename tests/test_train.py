@@ -17,11 +17,12 @@ from conftest import REAL_MNIST, REQUIRE_REAL_MNIST
 
 
 def tiny(out_dir, data, **changes) -> Config:
-    """A run that takes seconds: 48 images, batch 16, 2 steps an epoch."""
+    """A run that takes seconds: 48 images, batch 16, 2 steps an epoch, a 16-image probe."""
     values = dict(
         epochs=2,
         batch_size=16,
         noise_dim=8,
+        probe_size=16,
         data=str(data),
         out_dir=str(out_dir),
         max_steps_per_epoch=2,
