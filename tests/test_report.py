@@ -17,7 +17,7 @@ from scipy import stats as scipy_stats
 
 from gan_tf.images import GRID_SCALE, image_grid, save_image_grid
 from gan_tf.report import GIF_NAME, PLOT_NAMES, REPORT_NAME, RunResult, write_report
-from gan_tf.report.figures import read_frames
+from gan_tf.report.figures import _plain_tick, read_frames
 from gan_tf.report.stats import (
     analyse,
     correlate,
@@ -34,6 +34,7 @@ from gan_tf.report.text import (
     HOLDS,
     NOT_REACHED,
     NOT_TESTABLE,
+    mechanism_line,
     reading,
     results_table,
     speed_note,
@@ -280,6 +281,38 @@ def test_reading_claims_only_what_holds_after_holm():
     assert "lower dead channels L2 (mean over epochs) than relu by 39.0 pp" in text
     assert "final FD than relu" not in text
     assert "comparisons do not hold after correction" in text
+
+
+def test_mechanism_within_each_setting_as_well_as_pooled():
+    # Simpson's paradox: the stressed setting has more dead channels *and* more gradient
+    # than the tutorial's, but within each setting more dead channels mean less gradient.
+    runs = [
+        run("leaky_relu", 0.1 * (i + 1), setting, seed=0, metrics=rows(dead=dead, grad=grad))
+        for setting, base_dead, base_grad in (("tutorial", 0.0, 0.3), ("stressed", 0.2, 3.0))
+        for i, (dead, grad) in enumerate(
+            (base_dead + 0.01 * k, base_grad - 0.02 * k) for k in range(8)
+        )
+    ]
+    analysis = analyse(runs)
+    spearman = analysis.correlations[1]
+    assert spearman.n == 16 and spearman.r > 0.5
+    assert set(analysis.within) == {"tutorial", "stressed"}
+    for within_pearson, within_spearman in analysis.within.values():
+        assert within_spearman.n == 8 and within_spearman.r == pytest.approx(-1.0)
+        assert within_pearson.r == pytest.approx(-1.0)
+        assert within_spearman.p_holm >= within_spearman.p
+    # Holm ran over the pooled and the within-setting correlations (no comparisons here).
+    assert analysis.family == 6
+    text = " ".join(reading(analysis))
+    within = "Mechanism, within stressed: runs whose D had more dead layer-2 channels passed less"
+    assert within in text
+    assert "Mechanism, all settings pooled:" in text
+    assert "Within tutorial alone (8 runs): Pearson r = -1.00" in mechanism_line(analysis)
+    # One setting: no separate within-setting figures.
+    assert analyse(runs[:8]).within == {}
+    # The scatter's log axis reads 0.3, 0.5, 1, 2, not powers of ten.
+    ticks = [_plain_tick(v, None) for v in (0.3, 0.4, 0.5, 1.0, 20.0)]
+    assert ticks == ["0.3", "", "0.5", "1", "20"]
 
 
 def test_reading_says_the_budget_decides_nothing():

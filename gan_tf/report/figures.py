@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from gan_tf.files import atomic_path
 from gan_tf.images import GRID_SCALE, save_gif, upscale
@@ -142,6 +142,14 @@ def _variants(analysis: Analysis) -> dict[str, tuple]:
     return {label: _color(i) for i, label in enumerate(labels)}
 
 
+def _plain_tick(value: float, _) -> str:
+    """A log axis's tick as 0.3 rather than a power of ten; only 1, 2, 3 and 5 times one."""
+    if value <= 0:
+        return ""
+    leading = round(value / 10 ** math.floor(math.log10(value)))
+    return f"{value:g}" if leading in (1, 2, 3, 5) else ""
+
+
 def plot_mechanism(analysis: Analysis, path: Path) -> None:
     """Per run: mean dead layer-2 fraction against mean gradient reaching G; colour by
     variant, marker by setting."""
@@ -161,11 +169,13 @@ def plot_mechanism(analysis: Analysis, path: Path) -> None:
         grads = [p[3] for p in analysis.points]
         if max(grads) > 10 * min(grads):  # a log axis only where it spans a decade
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(_plain_tick))
+            ax.yaxis.set_minor_formatter(FuncFormatter(_plain_tick))
     pearson, spearman = analysis.correlations
-    ax.set_title(
-        f"{pearson.n} runs: Pearson r {fmt(pearson.r, 2)}, Spearman \u03c1 {fmt(spearman.r, 2)}",
-        fontsize=10,
-    )
+    title = f"{pearson.n} runs: Pearson r {fmt(pearson.r, 2)}, Spearman \u03c1 {fmt(spearman.r, 2)}"
+    for setting, (p, s) in analysis.within.items():
+        title += f"\nwithin {setting}: r {fmt(p.r, 2)}, \u03c1 {fmt(s.r, 2)}"
+    ax.set_title(title, fontsize=10)
     ax.set_xlabel("dead channels of D's layer 2, mean over epochs (%)")
     ax.set_ylabel("‖∂gen_loss/∂image‖, mean over epochs")
     ax.grid(alpha=0.3)

@@ -412,14 +412,17 @@ class Analysis:
     """What the report says, as numbers.
 
     `points` are the mechanism's runs: (group, run, mean dead layer-2 fraction, mean
-    gradient reaching G); `correlations` Pearson's and Spearman's over them. Comparisons
-    and correlations carry Holm-adjusted p-values over all of them together.
+    gradient reaching G); `correlations` Pearson's and Spearman's over them all; `within`
+    the same over each setting's runs alone, where there is more than one setting (pooled
+    runs mix settings whose levels of both differ, which can make or hide a correlation).
+    Comparisons and correlations carry Holm-adjusted p-values over all of them together.
     """
 
     groups: list[Group]
     comparisons: list[Comparison]
     points: list[tuple[Group, RunResult, float, float]]
     correlations: tuple[Correlation, Correlation]
+    within: dict[str, tuple[Correlation, Correlation]] = dataclasses.field(default_factory=dict)
 
     @property
     def settings(self) -> list[str]:
@@ -428,8 +431,12 @@ class Analysis:
     @property
     def family(self) -> int:
         """How many p-values the Holm correction ran over."""
+        return sum(math.isfinite(p) for p in self._p_values())
+
+    def _p_values(self) -> list[float]:
+        """Every p-value of the study, in the order Holm's adjusted ones are handed back."""
         ps = [c.test.p for c in self.comparisons] + [c.p for c in self.correlations]
-        return sum(math.isfinite(p) for p in ps)
+        return ps + [c.p for pair in self.within.values() for c in pair]
 
 
 def analyse(runs: Sequence[RunResult]) -> Analysis:
@@ -443,7 +450,19 @@ def analyse(runs: Sequence[RunResult]) -> Analysis:
             if math.isfinite(x) and math.isfinite(y):
                 points.append((group, run, float(x), float(y)))
     correlations = correlate([p[2] for p in points], [p[3] for p in points])
-    adjusted = iter(holm([c.test.p for c in comparisons] + [c.p for c in correlations]))
+    settings = list(dict.fromkeys(p[0].setting for p in points))
+    within = {}
+    if len(settings) > 1:
+        for setting in settings:
+            pairs = [(p[2], p[3]) for p in points if p[0].setting == setting]
+            within[setting] = correlate(*zip(*pairs, strict=True))
+    raw = Analysis(groups, comparisons, points, correlations, within)
+    adjusted = iter(holm(raw._p_values()))
+
+    def adjust(pair):
+        return tuple(dataclasses.replace(c, p_holm=next(adjusted)) for c in pair)
+
     comparisons = [dataclasses.replace(c, p_holm=next(adjusted)) for c in comparisons]
-    pearson, spearman = (dataclasses.replace(c, p_holm=next(adjusted)) for c in correlations)
-    return Analysis(groups, comparisons, points, (pearson, spearman))
+    correlations = adjust(correlations)
+    within = {setting: adjust(pair) for setting, pair in within.items()}
+    return Analysis(groups, comparisons, points, correlations, within)

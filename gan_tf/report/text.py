@@ -32,7 +32,7 @@ RULES = (
     "two-sided t-test. With fewer than 2 values on a side, or no spread on either, a "
     f"comparison is {NOT_TESTABLE}: it has no p-value. pp: percentage points.",
     "Multiple testing: Holm's step-down correction over every p-value in this report "
-    "(the comparisons and the two correlation tests of the mechanism). A claim holds if "
+    "(the comparisons and the correlation tests of the mechanism). A claim holds if "
     f"its Holm-adjusted p ≤ {stats.ALPHA:g}; only such claims are read out below.",
     f"Collapse: a generator collapsed if its final classifier score < {stats.COLLAPSE_SCORE:g} "
     f"or its final recall < {stats.COLLAPSE_RECALL:g} (the last evaluated epoch where there "
@@ -55,7 +55,9 @@ LIMITS = (
     "A difference that does not hold after correction is not shown to be absent: few seeds "
     "give wide intervals.",
     "The mechanism is a correlation over runs, not an intervention, and runs of one "
-    "setting and seed share their data order.",
+    "setting and seed share their data order. Pooled over settings it mixes settings whose "
+    "levels of both measures differ; within a setting, a larger alpha by itself passes more "
+    "gradient through D's negative pre-activations.",
     "A LeakyReLU channel counted as 'dead' still passes gradient scaled by alpha; only for "
     "ReLU does it pass none. The probe batch is small.",
 )
@@ -252,11 +254,35 @@ def _correlation(c: Correlation) -> str:
 
 def mechanism_line(analysis: Analysis) -> str:
     pearson, spearman = analysis.correlations
+    within = "".join(
+        f" Within {setting} alone ({p.n} runs): {_correlation(p)}; {_correlation(s)}."
+        for setting, (p, s) in analysis.within.items()
+    )
     return (
         f"Mechanism: across {pearson.n} runs (every setting and variant; per run, the mean over "
         "epochs of the fraction of D's dead layer-2 channels and of the gradient reaching G), "
-        f"{_correlation(pearson)}; {_correlation(spearman)}. "
+        f"{_correlation(pearson)}; {_correlation(spearman)}.{within} "
         f"{stats.BOOTSTRAP_RESAMPLES} bootstrap resamples over runs, seed {stats.BOOTSTRAP_SEED}."
+    )
+
+
+def _mechanism_bullet(pair: tuple[Correlation, Correlation], where: str = "") -> str:
+    """The reading of one pair of correlations; `where` names its runs if not all."""
+    pearson, spearman = pair
+    head = f"Mechanism, {where}:" if where else "Mechanism:"
+    if not math.isfinite(spearman.r):
+        return f"{head} cannot be assessed (too few runs, or no spread in one of the measures)."
+    if pearson.holds or spearman.holds:
+        side = "less" if spearman.r < 0 else "more"
+        return (
+            f"{head} runs whose D had more dead layer-2 channels passed {side} "
+            f"gradient to G (Spearman {RHO} = {spearman.r:.2f}, Pearson r = {pearson.r:.2f}); "
+            "the association holds after correction. It is a correlation over runs."
+        )
+    return (
+        f"{head} the link between D's dead layer-2 channels and the gradient "
+        f"reaching G does not hold after correction (Spearman {RHO} = {spearman.r:.2f}, "
+        f"Holm p {fmt_p(spearman.p_holm)})."
     )
 
 
@@ -317,23 +343,15 @@ def reading(analysis: Analysis) -> list[str]:
         groups = [g for g in analysis.groups if g.setting == setting and g.runs]
         comparisons = [c for c in analysis.comparisons if c.setting == setting]
         bullets += _setting_bullets(setting, groups, comparisons)
-    pearson, spearman = analysis.correlations
-    if not math.isfinite(spearman.r):
+    if not math.isfinite(analysis.correlations[1].r):
         bullets.append("The mechanism cannot be assessed: too few runs measured both sides.")
-    elif pearson.holds or spearman.holds:
-        side = "less" if spearman.r < 0 else "more"
-        bullets.append(
-            f"Mechanism: runs whose D had more dead layer-2 channels passed {side} gradient "
-            f"to G (Spearman {RHO} = {spearman.r:.2f}, Pearson r = {pearson.r:.2f}); the "
-            "association holds after correction. It is a correlation over runs."
-        )
     else:
-        bullets.append(
-            "Mechanism: the link between D's dead layer-2 channels and the gradient reaching "
-            f"G does not hold after correction (Spearman {RHO} = {spearman.r:.2f}, Holm p "
-            f"{fmt_p(spearman.p_holm)})."
-        )
-    if not any(c.holds for c in analysis.comparisons) and not (pearson.holds or spearman.holds):
+        pooled = "all settings pooled" if analysis.within else ""
+        bullets.append(_mechanism_bullet(analysis.correlations, pooled))
+        for setting, pair in analysis.within.items():
+            bullets.append(_mechanism_bullet(pair, f"within {setting}"))
+    correlations = [*analysis.correlations, *(c for p in analysis.within.values() for c in p)]
+    if not any(c.holds for c in analysis.comparisons) and not any(c.holds for c in correlations):
         bullets.append(f"Nothing {HOLDS}: {DECIDES_NOTHING} in this study.")
     return bullets
 
