@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Test workers run side by side (pytest-xdist): on a GPU each takes memory as it needs it,
+# rather than the first one taking it all.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 REPO = Path(__file__).resolve().parents[1]
 # Real MNIST for the end-to-end test: $GAN_TF_MNIST, or shared/ beside the checkout.

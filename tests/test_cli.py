@@ -46,6 +46,7 @@ def test_help_subprocess():
     assert "usage: python -m gan_tf.train" in result.stdout
 
 
+@pytest.mark.slow
 def test_tiny_cli_run_then_resume_then_generate(tmp_path, npz_path):
     out = tmp_path / "run"
     args = [

@@ -193,6 +193,7 @@ def test_checkpoint_debris_is_cleaned(made, tmp_path):
     assert not debris.exists()
 
 
+@pytest.mark.slow
 def test_corrupt_cached_classifier_is_rebuilt(made, tmp_path, capsys):
     run = tmp_path / "run"
     cache = tmp_path / "cache"

@@ -8,6 +8,7 @@ import re
 
 import nbformat
 import numpy as np
+import pytest
 from nbclient import NotebookClient
 
 from conftest import REAL_MNIST, REPO, make_images
@@ -85,6 +86,7 @@ def test_committed_notebook_carries_its_outputs():
     assert any(cell.source.startswith(STUDY_HEADING) for cell in nb.cells)
 
 
+@pytest.mark.slow
 def test_notebook_runs_outside_the_repository(tmp_path):
     if REAL_MNIST.exists():
         data = REAL_MNIST

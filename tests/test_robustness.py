@@ -140,6 +140,7 @@ def signal_after_calls(monkeypatch, calls, signals=(signal.SIGINT,)):
     monkeypatch.setattr(loop, "make_train_steps", patched)
 
 
+@pytest.mark.slow
 def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data, monkeypatch, capsys):
     straight = tmp_path / "straight"
     assert main([*cli_args(data, straight, epochs=2), "--quiet"]) == 0
@@ -202,6 +203,7 @@ def test_second_ctrl_c_interrupts_at_once():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.slow
 def test_kill_9_at_fixed_points_then_resume(tmp_path, data):
     """Kills a real training process, each time at a fixed moment of a run: at start-up, in
     an epoch's steps, between an epoch's files and its checkpoint, between a checkpoint and

@@ -98,6 +98,7 @@ def _trained_runs(out_dir):
     return {run.name: len(RunDir(run).read_metrics()) for run in runs}
 
 
+@pytest.mark.slow
 def test_two_shards_share_one_study_folder(tmp_path, capsys):
     """Two processes, --shard 0/2 (with --jobs 2) and 1/2, into one folder: every run
     trained exactly once, and the report holds them all."""

@@ -69,6 +69,7 @@ def test_two_epochs_write_every_artifact(tmp_path, npz_path):
     assert "gan_tf" not in result.stderr
 
 
+@pytest.mark.slow
 def test_resume_equals_straight_run(tmp_path, npz_path):
     straight = tmp_path / "straight"
     train(tiny(straight, npz_path, epochs=4), verbose=0)
