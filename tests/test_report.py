@@ -174,7 +174,11 @@ def test_correlation_of_a_monotone_set_is_one_with_an_interval():
     assert (spearman.low, spearman.high) == (pytest.approx(1.0), pytest.approx(1.0))
     assert spearman.p < 0.001 and spearman.n == 8
     assert 0.5 < pearson.low <= pearson.r < 1.0 and pearson.high <= 1.0
-    assert pearson.p == pytest.approx(scipy_stats.pearsonr(x, np.exp(x)).pvalue)
+    assert pearson.r == pytest.approx(scipy_stats.pearsonr(x, np.exp(x)).statistic)
+    # p from permuting the pairs, exact for few points: of the 5! orderings of 5 points,
+    # only the identity and its reverse are as extreme as a perfect correlation.
+    five = correlate(np.arange(5.0), np.arange(5.0) ** 3)[1]
+    assert five.r == pytest.approx(1.0) and five.p == pytest.approx(2 / 120)
     assert correlate(x, -x)[0].r == pytest.approx(-1.0)
     too_few = correlate([1.0, 2.0], [3.0, 4.0])
     assert all(math.isnan(c.r) and math.isnan(c.p) for c in too_few)
@@ -313,6 +317,27 @@ def test_mechanism_within_each_setting_as_well_as_pooled():
     # The scatter's log axis reads 0.3, 0.5, 1, 2, not powers of ten.
     ticks = [_plain_tick(v, None) for v in (0.3, 0.4, 0.5, 1.0, 20.0)]
     assert ticks == ["0.3", "", "0.5", "1", "20"]
+
+
+def test_slope_of_final_fd_against_alpha_per_setting():
+    variants = [("relu", 0.0), *(("leaky_relu", a) for a in (0.01, 0.1, 0.2, 0.3))]
+    runs = [
+        run(activation, alpha, setting, seed=s, fin=final(fd=30 + 100 * alpha + s + sign * s))
+        for setting, sign in (("tutorial", 1), ("stressed", -1))
+        for activation, alpha in variants
+        for s in range(3)
+    ]
+    collapsed = run("leaky_relu", 0.3, "stressed", seed=3, fin=final(fd=1.0, score=1.0))
+    analysis = analyse([*runs, collapsed])
+    tutorial, stressed = analysis.slopes["tutorial"], analysis.slopes["stressed"]
+    assert tutorial.n == 15 and stressed.n == 15  # the collapsed run has no FD
+    assert tutorial.r > 0.9 and tutorial.holds and tutorial.p_holm >= tutorial.p
+    text = " ".join(reading(analysis))
+    assert "tutorial: the larger alpha, the higher (worse) the final FD" in text
+    # One alpha only: no slope to speak of.
+    flat = analyse([r for r in runs if r.variant == ("relu", 0.0)])
+    assert math.isnan(flat.slopes["tutorial"].r)
+    assert "the trend of final FD with alpha cannot be assessed" in " ".join(reading(flat))
 
 
 def test_reading_says_the_budget_decides_nothing():

@@ -24,6 +24,7 @@ COLLAPSE_RECALL = 0.01
 SCORE_THRESHOLDS = (5.0, 7.0)
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
+PERMUTATIONS = 9999
 QUALITY_KEYS = ("fd", "score", "covered", "mode_kl", "precision", "recall")
 FD_KEYS = ("fd", "fd_best", "fd_best_epoch", "fd_auc")  # never given for a collapsed run
 NAN = float("nan")
@@ -377,30 +378,51 @@ class Correlation:
         return math.isfinite(self.p_holm) and self.p_holm <= ALPHA
 
 
+def _r(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Pearson's r along `axis`, row by row (NaN for a row without spread)."""
+    a = a - a.mean(axis=axis, keepdims=True)
+    b = b - b.mean(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (a * b).sum(axis=axis) / np.sqrt((a**2).sum(axis=axis) * (b**2).sum(axis=axis))
+
+
 def correlate(
     x: Sequence[float], y: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES
 ) -> tuple[Correlation, Correlation]:
-    """Pearson's and Spearman's correlation of paired values, each with scipy's p-value
-    and a percentile bootstrap interval over the pairs (fixed seed BOOTSTRAP_SEED;
-    resamples without spread are dropped)."""
+    """Pearson's and Spearman's correlation of paired values, each with a two-sided
+    permutation p-value (exact up to PERMUTATIONS orderings, else that many random ones)
+    and a percentile bootstrap interval over the pairs (resamples without spread are
+    dropped). Both use the fixed seed BOOTSTRAP_SEED.
+
+    The permutation test holds with few runs, where scipy's t-approximation does not:
+    a perfect correlation of 5 points has p = 2/120, not ~0.
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return Correlation("Pearson", x.size), Correlation("Spearman", x.size)
-    index = np.random.default_rng(BOOTSTRAP_SEED).integers(0, x.size, (resamples, x.size))
-    xs, ys = x[index], y[index]
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    index = rng.integers(0, x.size, (resamples, x.size))
     tails = 100 * np.array([(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     out = []
-    for method, test, (bx, by) in (
-        ("Pearson", stats.pearsonr, (xs, ys)),
-        ("Spearman", stats.spearmanr, (stats.rankdata(xs, axis=1), stats.rankdata(ys, axis=1))),
+    for method, (a, b), (bx, by) in (
+        ("Pearson", (x, y), (x[index], y[index])),
+        (
+            "Spearman",
+            (stats.rankdata(x), stats.rankdata(y)),
+            (stats.rankdata(x[index], axis=1), stats.rankdata(y[index], axis=1)),
+        ),
     ):
-        result = test(x, y)
-        bx, by = bx - bx.mean(axis=1, keepdims=True), by - by.mean(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):  # a resample without spread: NaN
-            boot = (bx * by).sum(axis=1) / np.sqrt((bx**2).sum(axis=1) * (by**2).sum(axis=1))
-        low, high = np.nanpercentile(boot, tails)
-        r, p = float(result.statistic), float(result.pvalue)
-        out.append(Correlation(method, x.size, r, float(low), float(high), p))
+        r = float(_r(a, b))
+        test = stats.permutation_test(
+            (a,),
+            lambda a_, axis=-1, b=b: _r(a_, np.broadcast_to(b, a_.shape), axis=axis),
+            permutation_type="pairings",
+            vectorized=True,
+            n_resamples=PERMUTATIONS,
+            rng=np.random.default_rng(BOOTSTRAP_SEED),
+        )
+        low, high = np.nanpercentile(_r(bx, by), tails)
+        out.append(Correlation(method, x.size, r, float(low), float(high), float(test.pvalue)))
     return out[0], out[1]
 
 
@@ -415,7 +437,9 @@ class Analysis:
     gradient reaching G); `correlations` Pearson's and Spearman's over them all; `within`
     the same over each setting's runs alone, where there is more than one setting (pooled
     runs mix settings whose levels of both differ, which can make or hide a correlation).
-    Comparisons and correlations carry Holm-adjusted p-values over all of them together.
+    `slopes`: per setting, Spearman's correlation between the slope alpha (relu as 0) and
+    the final FD of the setting's non-collapsed runs. Comparisons and correlations carry
+    Holm-adjusted p-values over all of them together.
     """
 
     groups: list[Group]
@@ -423,6 +447,7 @@ class Analysis:
     points: list[tuple[Group, RunResult, float, float]]
     correlations: tuple[Correlation, Correlation]
     within: dict[str, tuple[Correlation, Correlation]] = dataclasses.field(default_factory=dict)
+    slopes: dict[str, Correlation] = dataclasses.field(default_factory=dict)
 
     @property
     def settings(self) -> list[str]:
@@ -436,7 +461,14 @@ class Analysis:
     def _p_values(self) -> list[float]:
         """Every p-value of the study, in the order Holm's adjusted ones are handed back."""
         ps = [c.test.p for c in self.comparisons] + [c.p for c in self.correlations]
-        return ps + [c.p for pair in self.within.values() for c in pair]
+        ps += [c.p for pair in self.within.values() for c in pair]
+        return ps + [c.p for c in self.slopes.values()]
+
+    @property
+    def correlation_tests(self) -> list[Correlation]:
+        """Every correlation of the report: the mechanism's, pooled and within, and the slopes."""
+        within = [c for pair in self.within.values() for c in pair]
+        return [*self.correlations, *within, *self.slopes.values()]
 
 
 def analyse(runs: Sequence[RunResult]) -> Analysis:
@@ -456,7 +488,10 @@ def analyse(runs: Sequence[RunResult]) -> Analysis:
         for setting in settings:
             pairs = [(p[2], p[3]) for p in points if p[0].setting == setting]
             within[setting] = correlate(*zip(*pairs, strict=True))
-    raw = Analysis(groups, comparisons, points, correlations, within)
+    slopes = {
+        setting: slope(groups, setting) for setting in dict.fromkeys(g.setting for g in groups)
+    }
+    raw = Analysis(groups, comparisons, points, correlations, within, slopes)
     adjusted = iter(holm(raw._p_values()))
 
     def adjust(pair):
@@ -465,4 +500,20 @@ def analyse(runs: Sequence[RunResult]) -> Analysis:
     comparisons = [dataclasses.replace(c, p_holm=next(adjusted)) for c in comparisons]
     correlations = adjust(correlations)
     within = {setting: adjust(pair) for setting, pair in within.items()}
-    return Analysis(groups, comparisons, points, correlations, within)
+    slopes = {setting: adjust((c,))[0] for setting, c in slopes.items()}
+    return Analysis(groups, comparisons, points, correlations, within, slopes)
+
+
+def slope(groups: Sequence[Group], setting: str) -> Correlation:
+    """Spearman's correlation between alpha (relu as 0) and final FD over the setting's
+    runs that have one (collapsed runs have none); NaN with fewer than 3, or one alpha."""
+    pairs = [
+        (group.variant[1], fd)
+        for group in groups
+        if group.setting == setting
+        for fd in group.values("fd")
+        if math.isfinite(fd)
+    ]
+    if not pairs:
+        return Correlation("Spearman", 0)
+    return correlate(*zip(*pairs, strict=True))[1]

@@ -32,8 +32,13 @@ RULES = (
     "two-sided t-test. With fewer than 2 values on a side, or no spread on either, a "
     f"comparison is {NOT_TESTABLE}: it has no p-value. pp: percentage points.",
     "Multiple testing: Holm's step-down correction over every p-value in this report "
-    "(the comparisons and the correlation tests of the mechanism). A claim holds if "
+    "(the comparisons, the correlation tests of the mechanism and the slope tests). A claim "
+    "holds if "
     f"its Holm-adjusted p ≤ {stats.ALPHA:g}; only such claims are read out below.",
+    "Slope: within each setting, Spearman's correlation between the negative slope alpha "
+    "(relu counted as alpha = 0, which it is) and the final FD of the setting's runs that "
+    "did not collapse, with a 95% bootstrap interval over runs: does a larger alpha go "
+    "with better or worse samples?",
     f"Collapse: a generator collapsed if its final classifier score < {stats.COLLAPSE_SCORE:g} "
     f"or its final recall < {stats.COLLAPSE_RECALL:g} (the last evaluated epoch where there "
     "is no final evaluation). Collapsed runs are left out of every FD figure, curve and "
@@ -252,6 +257,13 @@ def _correlation(c: Correlation) -> str:
     )
 
 
+CORRELATION_METHOD = (
+    f"Intervals: {stats.BOOTSTRAP_RESAMPLES} bootstrap resamples over runs; p-values: a "
+    f"permutation test of the pairs ({stats.PERMUTATIONS:,} random orderings, or all of "
+    f"them where fewer); seed {stats.BOOTSTRAP_SEED}."
+)
+
+
 def mechanism_line(analysis: Analysis) -> str:
     pearson, spearman = analysis.correlations
     within = "".join(
@@ -262,7 +274,32 @@ def mechanism_line(analysis: Analysis) -> str:
         f"Mechanism: across {pearson.n} runs (every setting and variant; per run, the mean over "
         "epochs of the fraction of D's dead layer-2 channels and of the gradient reaching G), "
         f"{_correlation(pearson)}; {_correlation(spearman)}.{within} "
-        f"{stats.BOOTSTRAP_RESAMPLES} bootstrap resamples over runs, seed {stats.BOOTSTRAP_SEED}."
+        f"{CORRELATION_METHOD}"
+    )
+
+
+def slope_line(analysis: Analysis) -> str:
+    parts = [f"{setting} ({c.n} runs): {_correlation(c)}" for setting, c in analysis.slopes.items()]
+    return (
+        "Slope: Spearman's correlation between alpha (relu as 0) and final FD, per setting: "
+        + "; ".join(parts)
+        + f". {CORRELATION_METHOD}"
+    )
+
+
+def _slope_bullet(setting: str, c: Correlation) -> str:
+    if not math.isfinite(c.r):
+        return f"{setting}: the trend of final FD with alpha cannot be assessed."
+    if c.holds:
+        side = "higher (worse)" if c.r > 0 else "lower (better)"
+        return (
+            f"{setting}: the larger alpha, the {side} the final FD (Spearman {RHO} = "
+            f"{c.r:.2f} over {c.n} runs, 95% CI {c.low:.2f} to {c.high:.2f}, Holm p "
+            f"{fmt_p(c.p_holm)})."
+        )
+    return (
+        f"{setting}: no trend of final FD with alpha holds after correction (Spearman "
+        f"{RHO} = {c.r:.2f}, Holm p {fmt_p(c.p_holm)})."
     )
 
 
@@ -343,6 +380,7 @@ def reading(analysis: Analysis) -> list[str]:
         groups = [g for g in analysis.groups if g.setting == setting and g.runs]
         comparisons = [c for c in analysis.comparisons if c.setting == setting]
         bullets += _setting_bullets(setting, groups, comparisons)
+    bullets += [_slope_bullet(setting, c) for setting, c in analysis.slopes.items()]
     if not math.isfinite(analysis.correlations[1].r):
         bullets.append("The mechanism cannot be assessed: too few runs measured both sides.")
     else:
@@ -350,7 +388,7 @@ def reading(analysis: Analysis) -> list[str]:
         bullets.append(_mechanism_bullet(analysis.correlations, pooled))
         for setting, pair in analysis.within.items():
             bullets.append(_mechanism_bullet(pair, f"within {setting}"))
-    correlations = [*analysis.correlations, *(c for p in analysis.within.values() for c in p)]
+    correlations = analysis.correlation_tests
     if not any(c.holds for c in analysis.comparisons) and not any(c.holds for c in correlations):
         bullets.append(f"Nothing {HOLDS}: {DECIDES_NOTHING} in this study.")
     return bullets
@@ -613,6 +651,7 @@ def markdown(
     lines += ["## Statistics", "", *(f"- {rule}" for rule in RULES), ""]
     lines += [f"{analysis.family} p-values were corrected together.", ""]
     lines += [*statistics_table(analysis.comparisons), "", mechanism_line(analysis), ""]
+    lines += [slope_line(analysis), ""]
     lines += ["## Plots", ""]
     for name, caption in plots:
         lines += [f"![{caption}]({name})", ""]
