@@ -460,9 +460,7 @@ class Analysis:
 
     def _p_values(self) -> list[float]:
         """Every p-value of the study, in the order Holm's adjusted ones are handed back."""
-        ps = [c.test.p for c in self.comparisons] + [c.p for c in self.correlations]
-        ps += [c.p for pair in self.within.values() for c in pair]
-        return ps + [c.p for c in self.slopes.values()]
+        return [c.test.p for c in self.comparisons] + [c.p for c in self.correlation_tests]
 
     @property
     def correlation_tests(self) -> list[Correlation]:
