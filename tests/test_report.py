@@ -36,6 +36,7 @@ from gan_tf.report.text import (
     NOT_TESTABLE,
     mechanism_line,
     reading,
+    reference,
     results_table,
     speed_note,
     time_table,
@@ -457,6 +458,22 @@ def test_report_tables_say_what_is_collapsed_diverged_and_missing(study):
     assert f"leaky_relu {ALPHA}=0.1, tutorial, seed 2: no metrics rows" in missing
     assert f"relu, tutorial, seed 0: unreadable {frame_name(3)}." in missing
     assert "Real training images against real test images (n = 2000 images)" in text
+
+
+def test_reference_says_when_runs_were_judged_by_different_classifiers():
+    def judged(accuracy, ref_fd):
+        fin = final()
+        fin["classifier"] = {"test_accuracy": accuracy, "fingerprint": "same data"}
+        fin["reference"] = {**fin["reference"], "fd": ref_fd}
+        return fin
+
+    one = [run(seed=s, fin=judged(0.992, 0.9)) for s in range(3)]
+    assert "classifier" not in reference(one)  # one classifier: nothing to say
+    mixed = [*one, run(seed=3, fin=judged(0.9918, 1.1))]
+    note = reference(mixed)
+    assert "judged by 2 separately trained copies of the classifier" in note
+    assert "test accuracy 99.20% for 3 run(s), real-data FD 0.900" in note
+    assert "test accuracy 99.18% for 1 run(s), real-data FD 1.10" in note
 
 
 def test_progress_gif_has_a_frame_per_epoch_at_native_size(study):

@@ -593,7 +593,35 @@ def reference(runs: Sequence[RunResult]) -> str:
     return (
         f"Real training images against real test images{size}, mean over {len(refs)} "
         f"evaluation(s): {', '.join(figures)}. This is what a generator matching the data "
-        "would score."
+        "would score." + _classifiers(runs)
+    )
+
+
+def _classifiers(runs: Sequence[RunResult]) -> str:
+    """A note when the final evaluations were judged by more than one trained classifier.
+
+    The classifier is cached per machine, and training it again elsewhere (another CPU's
+    floating point, say) gives slightly different weights: the note says by how much the
+    real-data figures moved, so a reader can weigh the runs' differences against it.
+    """
+    judges: dict[float, list[RunResult]] = {}
+    for r in runs:
+        info = r.final.get("classifier") if r.final else None
+        accuracy = stats.as_float(info.get("test_accuracy")) if isinstance(info, dict) else NAN
+        if math.isfinite(accuracy):
+            judges.setdefault(round(accuracy, 6), []).append(r)
+    if len(judges) < 2:
+        return ""
+    said = []
+    for accuracy, judged in sorted(judges.items(), reverse=True):
+        fds = [stats.as_float(r.final.get("reference", {}).get("fd")) for r in judged]
+        fds = [fd for fd in fds if math.isfinite(fd)]
+        fd = f", real-data FD {fmt(sum(fds) / len(fds))}" if fds else ""
+        said.append(f"test accuracy {accuracy:.2%} for {len(judged)} run(s){fd}")
+    return (
+        f" The final evaluations were judged by {len(judges)} separately trained copies of "
+        f"the classifier (trained again on another machine): {'; '.join(said)}. Differences "
+        "between runs of that order say nothing."
     )
 
 
