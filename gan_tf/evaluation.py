@@ -167,8 +167,10 @@ def _train_classifier(data: Data, epochs: int, path: Path, info_path: Path, key:
         scale(data.x_test), data.y_test.astype(np.int64), batch_size=1000, verbose=0
     )
     info = {"test_accuracy": float(accuracy), "fingerprint": key, "path": str(path)}
+    judge = make_classifier_model()  # the weights alone: Adam's state would triple the file
+    judge.set_weights(model.get_weights())
     with atomic_path(path) as tmp:
-        model.save(tmp)
+        judge.save(tmp)
     write_text(info_path, json.dumps(info, indent=2) + "\n")
     if verbose:
         print(f"Classifier test accuracy {accuracy:.2%}, cached at {path}")

@@ -34,6 +34,8 @@ STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
 BUDGET_FLAGS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
 MEASURE_FLAGS = ("eval_every", "eval_n", "probe_size", "cache_dir")
 DATA_FLAGS = ("dataset", "data")
+# The study's own evaluation classifier, under OUT_DIR, unless --cache-dir names another.
+CLASSIFIER_DIR = "classifier"
 # ... and those it leaves to each run (run_config) or ignores.
 STUDY_FIELDS = (
     BUDGET_FLAGS
@@ -133,6 +135,11 @@ class StudyConfig:
     seed (default: `STUDY_BASE`). `pilots` are run folders outside the grid (ordinary
     `gan_tf.train` runs: the pilot that chose the budget, a longer reference run) whose
     per-epoch scores the report shows beside the grid.
+
+    Every run is judged by one classifier: the one in `classifier_dir`. Trained again on
+    another machine, the classifier comes out slightly different (floating point), and FD
+    moves with it; keeping it in the study folder means every run and shard of a study,
+    wherever it trains, is scored on one scale.
     """
 
     variants: tuple[Variant, ...] = tuple(Variant.parse(v) for v in DEFAULT_VARIANTS)
@@ -153,11 +160,18 @@ class StudyConfig:
         for run in self.grid():
             self.run_config(*run)  # validates every run before any trains
 
+    @property
+    def classifier_dir(self) -> str:
+        """Where the study's evaluation classifier is kept: the base's cache_dir if given,
+        else OUT_DIR/classifier."""
+        return self.base.cache_dir or str(Path(self.out_dir) / CLASSIFIER_DIR)
+
     def run_config(self, variant: Variant, setting: Setting, seed: int) -> Config:
         """The Config of one run of the grid."""
         run_dir = Path(self.out_dir) / "runs" / f"{variant.slug}_{setting.slug}_seed{seed}"
         return dataclasses.replace(
             self.base,
+            cache_dir=self.classifier_dir,
             activation=variant.activation,
             alpha=variant.alpha if variant.activation == "leaky_relu" else Config.alpha,
             gen_lr=setting.lr,
@@ -245,8 +259,8 @@ def run_study(
     out_dir = Path(study.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_data(study.base.dataset, study.base.data)
-    # Trained (and cached) once here, before any run needs it.
-    load_or_train_classifier(data, study.base.cache_dir, verbose=verbose)
+    # Trained (and kept in the study folder) once here, before any run needs it.
+    load_or_train_classifier(data, study.classifier_dir, verbose=verbose)
     grid = study.grid()
     mine = [(i, run) for i, run in enumerate(grid, start=1) if (i - 1) % count == index]
     pending = []

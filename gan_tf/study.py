@@ -24,6 +24,7 @@ import sys
 from gan_tf.cli import ArgumentParser, given_config_values, positive_int, quiet_tensorflow
 from gan_tf.grid import (
     BUDGET_FLAGS,
+    CLASSIFIER_DIR,
     DATA_FLAGS,
     DEFAULT_SEEDS,
     DEFAULT_SETTINGS,
@@ -88,7 +89,15 @@ def build_parser() -> ArgumentParser:
     budget = parser.add_argument_group("the budget of each run")
     parser.add_config_flags(budget, BUDGET_FLAGS, defaults.base)
     measure = parser.add_argument_group("measurement")
-    parser.add_config_flags(measure, MEASURE_FLAGS, defaults.base)
+    measure_flags = [name for name in MEASURE_FLAGS if name != "cache_dir"]
+    parser.add_config_flags(measure, measure_flags, defaults.base)
+    measure.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help="folder of the evaluation classifier that scores every run (default: "
+        f"OUT_DIR/{CLASSIFIER_DIR}: one classifier for every run and shard of the study, "
+        "wherever they train; one trained on another machine differs slightly)",
+    )
     measure.add_argument(
         "--final-n",
         type=positive_int,

@@ -38,6 +38,7 @@ def test_classifier_learns_and_is_cached(data, classifier):
     assert len(cached) == 1 and cached[0].with_suffix(".json").is_file()
     again, info_again = load_or_train_classifier(data, cache, epochs=2, verbose=0)
     assert info_again == info  # read from the cache, not retrained
+    assert getattr(again, "optimizer", None) is None  # the weights alone: a third of the file
     np.testing.assert_allclose(
         again.predict(scale(data.x_test[:5]), verbose=0),
         model.predict(scale(data.x_test[:5]), verbose=0),

@@ -57,6 +57,18 @@ def test_same_seed_same_start_across_variants():
     assert not np.array_equal(other.generator.weights[0], built[0].generator.weights[0])
 
 
+def test_every_run_of_a_study_is_judged_by_the_study_s_own_classifier(tmp_path):
+    """One classifier per study folder (not per machine), unless --cache-dir names one."""
+    from gan_tf.study import build_parser, study_from_args
+
+    args = ["--settings", "stressed", "--out-dir", str(tmp_path / "s")]
+    study = study_from_args(build_parser().parse_args(args))
+    judges = {study.run_config(*run).cache_dir for run in study.grid()}
+    assert judges == {study.classifier_dir} == {str(tmp_path / "s" / "classifier")}
+    given = study_from_args(build_parser().parse_args([*args, "--cache-dir", "elsewhere"]))
+    assert {given.run_config(*run).cache_dir for run in given.grid()} == {"elsewhere"}
+
+
 def tiny_study(tmp_path, seeds=(0,)) -> StudyConfig:
     npz = tmp_path / "data.npz"
     np.savez(npz, **labelled_data()._asdict())

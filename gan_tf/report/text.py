@@ -600,9 +600,9 @@ def reference(runs: Sequence[RunResult]) -> str:
 def _classifiers(runs: Sequence[RunResult]) -> str:
     """A note when the final evaluations were judged by more than one trained classifier.
 
-    The classifier is cached per machine, and training it again elsewhere (another CPU's
-    floating point, say) gives slightly different weights: the note says by how much the
-    real-data figures moved, so a reader can weigh the runs' differences against it.
+    Trained again elsewhere (another CPU's floating point, say), the classifier comes out
+    slightly different, and the FD it measures moves with it: the note names each copy,
+    its runs and its real-data FD.
     """
     judges: dict[float, list[RunResult]] = {}
     for r in runs:
@@ -620,8 +620,9 @@ def _classifiers(runs: Sequence[RunResult]) -> str:
         said.append(f"test accuracy {accuracy:.2%} for {len(judged)} run(s){fd}")
     return (
         f" The final evaluations were judged by {len(judges)} separately trained copies of "
-        f"the classifier (trained again on another machine): {'; '.join(said)}. Differences "
-        "between runs of that order say nothing."
+        f"the classifier: {'; '.join(said)}. Figures from different copies are not on one "
+        "scale, so compare only runs judged by the same copy (a study keeps one classifier "
+        "for all its runs in its folder unless --cache-dir says otherwise)."
     )
 
 
