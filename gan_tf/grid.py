@@ -259,8 +259,6 @@ def run_study(
     out_dir = Path(study.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_data(study.base.dataset, study.base.data)
-    # Trained (and kept in the study folder) once here, before any run needs it.
-    load_or_train_classifier(data, study.classifier_dir, verbose=verbose)
     grid = study.grid()
     mine = [(i, run) for i, run in enumerate(grid, start=1) if (i - 1) % count == index]
     pending = []
@@ -270,6 +268,10 @@ def run_study(
             _log(verbose, f"{name}: finished, skipped")
         else:
             pending.append((name, study.run_config(variant, setting, seed)))
+    if pending:
+        # Trained (and kept in the study folder) once, before any run needs it; with
+        # nothing left to train, the report is rewritten without it.
+        load_or_train_classifier(data, study.classifier_dir, verbose=verbose)
     started = time.perf_counter()
     if jobs > 1 and len(pending) > 1:
         import concurrent.futures

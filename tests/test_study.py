@@ -147,12 +147,15 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     assert "dead_channels_2" in metrics and "gen_image_grad_norm" in metrics and "fd" in metrics
 
     # The same study again, in-process, with one of its runs shown as a pilot: every run
-    # is finished, nothing trains, and the report shows the pilot's scores and command.
+    # is finished, nothing trains (not even a classifier for an empty cache), and the
+    # report shows the pilot's scores and command.
     capsys.readouterr()
     pilot = str(tmp_path / "study" / "runs" / RUN_NAMES[2])
-    assert run_study(dataclasses.replace(study, pilots=(pilot,))) == report
+    empty = dataclasses.replace(base, cache_dir=str(tmp_path / "empty cache"))
+    assert run_study(dataclasses.replace(study, pilots=(pilot,), base=empty)) == report
     out = capsys.readouterr().out
-    assert out.count("finished, skipped") == 4 and "training" not in out
+    assert out.count("finished, skipped") == 4 and "training" not in out.lower()
+    assert not (tmp_path / "empty cache").exists()
     text = report.read_text()
     assert f"--pilot {pilot}" in text and "## Pilot and reference runs" in text
     assert "python -m gan_tf.train --activation relu --epochs 2 --batch-size 16" in text
