@@ -47,7 +47,7 @@ FLAG_HELP = {
     "classifier score, coverage, precision/recall (trains a small classifier once)",
     "eval_n": "samples per evaluation during training (FD depends on it)",
     "cache_dir": "where the evaluation classifier is cached (none: $GAN_TF_CACHE_DIR, "
-    "else ~/.cache/gan_tf)",
+    "else $XDG_CACHE_HOME/gan_tf or ~/.cache/gan_tf)",
     # data
     "dataset": "dataset Keras downloads (and caches) when --data is not given",
     "data": "local data instead of a download: a Keras-format .npz, or a folder of "

@@ -9,6 +9,7 @@ are printed beside them as the reference. Writes evaluation.json beside the gene
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -29,7 +30,16 @@ def build_parser() -> ArgumentParser:
         default=FINAL_N,
         help=f"images per set, at least 10 (default: {FINAL_N})",
     )
-    parser.add_config_flags(parser, ("data", "dataset", "cache_dir"), keep_absent=True)
+    parser.add_config_flags(parser, ("data", "dataset"), keep_absent=True)
+    parser.add_argument(
+        "--cache-dir",
+        dest="cache_dir",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="where the evaluation classifier is cached (none: the folder the run's "
+        "config.json names, such as a study's classifier/, if it is there; else "
+        "$GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf or ~/.cache/gan_tf)",
+    )
     parser.add_argument(
         "--seed",
         type=seed_int,

@@ -75,6 +75,15 @@ def fingerprint(data: Data, epochs: int) -> str:
     return digest.hexdigest()
 
 
+def weights_digest(model) -> str:
+    """A hash of a model's weights: which copy of the classifier judged a run (copies
+    trained from one seed on different machines differ, and so do their figures)."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()
+
+
 def _require_labels(data: Data) -> None:
     missing = [name for name, array in data._asdict().items() if array is None]
     if missing:
@@ -91,7 +100,8 @@ def _load_cached(path: Path, info_path: Path):
         info = json.loads(info_path.read_text())
         if not isinstance(info, dict) or not zipfile.is_zipfile(path):
             return None
-        return keras.models.load_model(path), info
+        model = keras.models.load_model(path)
+        return model, {**info, "weights_sha256": weights_digest(model)}
     except Exception:  # a damaged cache is rebuilt, whatever the error
         return None
 
@@ -166,15 +176,20 @@ def _train_classifier(data: Data, epochs: int, path: Path, info_path: Path, key:
     _, accuracy = model.evaluate(
         scale(data.x_test), data.y_test.astype(np.int64), batch_size=1000, verbose=0
     )
-    info = {"test_accuracy": float(accuracy), "fingerprint": key, "path": str(path)}
     judge = make_classifier_model()  # the weights alone: Adam's state would triple the file
     judge.set_weights(model.get_weights())
+    info = {
+        "test_accuracy": float(accuracy),
+        "fingerprint": key,
+        "weights_sha256": weights_digest(judge),
+        "path": str(path),
+    }
     with atomic_path(path) as tmp:
         judge.save(tmp)
     write_text(info_path, json.dumps(info, indent=2) + "\n")
     if verbose:
         print(f"Classifier test accuracy {accuracy:.2%}, cached at {path}")
-    return model, info
+    return judge, info
 
 
 class Evaluator:
@@ -277,7 +292,8 @@ def evaluate(
         target: a run folder (its config.json names the data) or a generator `.keras` file.
         n: images per set.
         data, dataset: the real data; default: the run's own.
-        cache_dir: classifier cache (default: `default_cache_dir()`).
+        cache_dir: classifier folder (default: the one the run's config.json names, such as
+            a study's, if it is there; else `default_cache_dir()`).
         seed: seeds the generated and the real samples.
         verbose: 0 silent, 1 progress messages.
 
@@ -292,6 +308,9 @@ def evaluate(
     saved = run.read_config() if target.is_dir() else None
     if data is None and dataset is None and saved is not None:
         data, dataset = saved.data, saved.dataset
+    if cache_dir is None and saved is not None and saved.cache_dir:
+        # The classifier that scored the run in training (a study's own, say), if it is here.
+        cache_dir = saved.cache_dir if Path(saved.cache_dir).is_dir() else None
     generator = load_generator(target)
     real = load_data(dataset or "mnist", data)
     classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)

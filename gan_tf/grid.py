@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 DEFAULT_VARIANTS = ("relu", "leaky_relu:0.01", "leaky_relu:0.1", "leaky_relu:0.2", "leaky_relu:0.3")
 DEFAULT_SEEDS = (0, 1, 2)
+# The study's own evaluation classifier, under OUT_DIR, unless --cache-dir names another.
+CLASSIFIER_DIR = "classifier"
 # Every run's settings but the grid's axes: the tutorial's, but a checkpoint after every
 # epoch (one kept) and an evaluation every 5 epochs.
 STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
@@ -34,8 +36,6 @@ STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
 BUDGET_FLAGS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
 MEASURE_FLAGS = ("eval_every", "eval_n", "probe_size", "cache_dir")
 DATA_FLAGS = ("dataset", "data")
-# The study's own evaluation classifier, under OUT_DIR, unless --cache-dir names another.
-CLASSIFIER_DIR = "classifier"
 # ... and those it leaves to each run (run_config) or ignores.
 STUDY_FIELDS = (
     BUDGET_FLAGS

@@ -95,8 +95,9 @@ def build_parser() -> ArgumentParser:
         "--cache-dir",
         metavar="PATH",
         help="folder of the evaluation classifier that scores every run (default: "
-        f"OUT_DIR/{CLASSIFIER_DIR}: one classifier for every run and shard of the study, "
-        "wherever they train; one trained on another machine differs slightly)",
+        f"OUT_DIR/{CLASSIFIER_DIR}, whatever $GAN_TF_CACHE_DIR says: one classifier for "
+        "every run and shard of the study, wherever they train; one trained on another "
+        "machine differs slightly)",
     )
     measure.add_argument(
         "--final-n",

@@ -38,6 +38,7 @@ def test_classifier_learns_and_is_cached(data, classifier):
     assert len(cached) == 1 and cached[0].with_suffix(".json").is_file()
     again, info_again = load_or_train_classifier(data, cache, epochs=2, verbose=0)
     assert info_again == info  # read from the cache, not retrained
+    assert len(info["weights_sha256"]) == 64  # the copy's name, the same once reloaded
     assert getattr(again, "optimizer", None) is None  # the weights alone: a third of the file
     np.testing.assert_allclose(
         again.predict(scale(data.x_test[:5]), verbose=0),
@@ -135,3 +136,35 @@ def test_evaluate_run_writes_json(tmp_path, data, classifier):
     for key in ("fd", "score", "covered", "mode_kl", "precision", "recall"):
         assert key in saved["generator"] and key in saved["reference"]
     assert "FD (lower is better)" in format_table(result)
+
+
+def test_evaluate_uses_the_classifier_the_run_was_scored_with(
+    tmp_path, data, classifier, monkeypatch
+):
+    """A run whose config.json names a classifier folder (a study's) is judged by it, if
+    that folder is there; a --cache-dir given wins."""
+    import gan_tf.evaluation as evaluation
+    from gan_tf.config import Config
+    from gan_tf.models import make_generator_model
+    from gan_tf.rundir import RunDir
+
+    asked = []  # the folder each evaluation asks for; all are served from the test's cache
+
+    def load(real, cache_dir=None, **kwargs):
+        asked.append(cache_dir)
+        return load_or_train_classifier(real, classifier[2], **kwargs)
+
+    monkeypatch.setattr(evaluation, "load_or_train_classifier", load)
+    npz = tmp_path / "data.npz"
+    np.savez(npz, **data._asdict())
+    run = RunDir(tmp_path / "run")
+    run.path.mkdir()
+    make_generator_model(8).save(run.generator)
+    study_judge = tmp_path / "study" / "classifier"
+    study_judge.mkdir(parents=True)
+    run.write_config(Config(noise_dim=8, data=str(npz), cache_dir=str(study_judge)))
+    evaluate(run.path, n=20, verbose=0)
+    evaluate(run.path, n=20, cache_dir=tmp_path / "given", verbose=0)
+    run.write_config(Config(noise_dim=8, data=str(npz), cache_dir=str(tmp_path / "gone")))
+    evaluate(run.path, n=20, verbose=0)
+    assert asked == [str(study_judge), tmp_path / "given", None]  # absent: the default

@@ -461,19 +461,26 @@ def test_report_tables_say_what_is_collapsed_diverged_and_missing(study):
 
 
 def test_reference_says_when_runs_were_judged_by_different_classifiers():
-    def judged(accuracy, ref_fd):
+    def judged(accuracy, ref_fd, digest=None):
         fin = final()
         fin["classifier"] = {"test_accuracy": accuracy, "fingerprint": "same data"}
+        if digest:
+            fin["classifier"]["weights_sha256"] = digest
         fin["reference"] = {**fin["reference"], "fd": ref_fd}
         return fin
 
     one = [run(seed=s, fin=judged(0.992, 0.9)) for s in range(3)]
     assert "classifier" not in reference(one)  # one classifier: nothing to say
-    mixed = [*one, run(seed=3, fin=judged(0.9918, 1.1))]
-    note = reference(mixed)
+    note = reference([*one, run(seed=3, fin=judged(0.9918, 1.1))])
     assert "judged by 2 separately trained copies of the classifier" in note
-    assert "test accuracy 99.20% for 3 run(s), real-data FD 0.900" in note
-    assert "test accuracy 99.18% for 1 run(s), real-data FD 1.10" in note
+    assert "test accuracy 99.20% (3 run(s), real-data FD 0.900)" in note
+    assert "test accuracy 99.18% (1 run(s), real-data FD 1.10)" in note
+    # Two copies can score the same test accuracy: their weights tell them apart.
+    same = [run(seed=s, fin=judged(0.992, 0.9, "ab" * 32)) for s in range(2)]
+    assert "classifier" not in reference(same)
+    twins = reference([*same, run(seed=2, fin=judged(0.992, 0.95, "cd" * 32))])
+    assert "test accuracy 99.20%, weights abababab (2 run(s)" in twins
+    assert "test accuracy 99.20%, weights cdcdcdcd (1 run(s), real-data FD 0.950)" in twins
 
 
 def test_progress_gif_has_a_frame_per_epoch_at_native_size(study):

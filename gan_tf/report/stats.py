@@ -364,13 +364,13 @@ def compare(groups: Sequence[Group]) -> list[Comparison]:
 class Correlation:
     """A correlation over runs with a percentile bootstrap interval; NaN where n < 3."""
 
-    method: str  # "pearson" or "spearman"
+    method: str  # "Pearson" or "Spearman"
     n: int  # runs
     r: float = NAN
     # the 95% percentile bootstrap interval of r
     low: float = NAN
     high: float = NAN
-    p: float = NAN  # scipy's, before and after Holm's correction
+    p: float = NAN  # the permutation test's, before and after Holm's correction
     p_holm: float = NAN
 
     @property
@@ -458,9 +458,14 @@ class Analysis:
         """How many p-values the Holm correction ran over."""
         return sum(math.isfinite(p) for p in self._p_values())
 
+    @property
+    def tests(self) -> list[Comparison | Correlation]:
+        """Every test of the report: the family Holm's correction runs over."""
+        return [*self.comparisons, *self.correlation_tests]
+
     def _p_values(self) -> list[float]:
-        """Every p-value of the study, in the order Holm's adjusted ones are handed back."""
-        return [c.test.p for c in self.comparisons] + [c.p for c in self.correlation_tests]
+        """The p-value of each of `tests`, in its order."""
+        return [t.test.p if isinstance(t, Comparison) else t.p for t in self.tests]
 
     @property
     def correlation_tests(self) -> list[Correlation]:
@@ -490,16 +495,20 @@ def analyse(runs: Sequence[RunResult]) -> Analysis:
         setting: slope(groups, setting) for setting in dict.fromkeys(g.setting for g in groups)
     }
     raw = Analysis(groups, comparisons, points, correlations, within, slopes)
-    adjusted = iter(holm(raw._p_values()))
+    # Each test's adjusted p, looked up by the test itself (the order is `tests`' alone).
+    adjusted = dict(zip(map(id, raw.tests), holm(raw._p_values()), strict=True))
 
-    def adjust(pair):
-        return tuple(dataclasses.replace(c, p_holm=next(adjusted)) for c in pair)
+    def adjust(test):
+        return dataclasses.replace(test, p_holm=adjusted[id(test)])
 
-    comparisons = [dataclasses.replace(c, p_holm=next(adjusted)) for c in comparisons]
-    correlations = adjust(correlations)
-    within = {setting: adjust(pair) for setting, pair in within.items()}
-    slopes = {setting: adjust((c,))[0] for setting, c in slopes.items()}
-    return Analysis(groups, comparisons, points, correlations, within, slopes)
+    return Analysis(
+        groups,
+        [adjust(c) for c in comparisons],
+        points,
+        tuple(map(adjust, correlations)),
+        {setting: tuple(map(adjust, pair)) for setting, pair in within.items()},
+        {setting: adjust(c) for setting, c in slopes.items()},
+    )
 
 
 def slope(groups: Sequence[Group], setting: str) -> Correlation:

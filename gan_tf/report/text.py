@@ -32,9 +32,9 @@ RULES = (
     "two-sided t-test. With fewer than 2 values on a side, or no spread on either, a "
     f"comparison is {NOT_TESTABLE}: it has no p-value. pp: percentage points.",
     "Multiple testing: Holm's step-down correction over every p-value in this report "
-    "(the comparisons, the correlation tests of the mechanism and the slope tests). A claim "
-    "holds if "
-    f"its Holm-adjusted p ≤ {stats.ALPHA:g}; only such claims are read out below.",
+    "(the comparisons, the correlation tests of the mechanism and the slope tests). A "
+    f"claim holds if its Holm-adjusted p ≤ {stats.ALPHA:g}; only such claims are read out "
+    "below.",
     "Slope: within each setting, Spearman's correlation between the negative slope alpha "
     "(relu counted as alpha = 0, which it is) and the final FD of the setting's runs that "
     "did not collapse, with a 95% bootstrap interval over runs: does a larger alpha go "
@@ -289,7 +289,10 @@ def slope_line(analysis: Analysis) -> str:
 
 def _slope_bullet(setting: str, c: Correlation) -> str:
     if not math.isfinite(c.r):
-        return f"{setting}: the trend of final FD with alpha cannot be assessed."
+        return (
+            f"{setting}: the trend of final FD with alpha cannot be assessed (fewer than 3 "
+            "runs with a final FD, or a single alpha)."
+        )
     if c.holds:
         side = "higher (worse)" if c.r > 0 else "lower (better)"
         return (
@@ -598,26 +601,31 @@ def reference(runs: Sequence[RunResult]) -> str:
 
 
 def _classifiers(runs: Sequence[RunResult]) -> str:
-    """A note when the final evaluations were judged by more than one trained classifier.
+    """A note when the final evaluations were judged by more than one classifier copy.
 
     Trained again elsewhere (another CPU's floating point, say), the classifier comes out
-    slightly different, and the FD it measures moves with it: the note names each copy,
-    its runs and its real-data FD.
+    slightly different, and the FD it measures moves with it: the note names each copy
+    (by its weights' digest, or its test accuracy where an older evaluation has none), how
+    many runs it judged and its real-data FD.
     """
-    judges: dict[float, list[RunResult]] = {}
+    judges: dict[str, list[RunResult]] = {}
     for r in runs:
         info = r.final.get("classifier") if r.final else None
-        accuracy = stats.as_float(info.get("test_accuracy")) if isinstance(info, dict) else NAN
-        if math.isfinite(accuracy):
-            judges.setdefault(round(accuracy, 6), []).append(r)
+        if not isinstance(info, dict):
+            continue
+        accuracy = stats.as_float(info.get("test_accuracy"))
+        name = f"test accuracy {accuracy:.2%}" if math.isfinite(accuracy) else "unknown"
+        if info.get("weights_sha256"):
+            name += f", weights {str(info['weights_sha256'])[:8]}"
+        judges.setdefault(name, []).append(r)
     if len(judges) < 2:
         return ""
     said = []
-    for accuracy, judged in sorted(judges.items(), reverse=True):
+    for name, judged in judges.items():
         fds = [stats.as_float(r.final.get("reference", {}).get("fd")) for r in judged]
         fds = [fd for fd in fds if math.isfinite(fd)]
         fd = f", real-data FD {fmt(sum(fds) / len(fds))}" if fds else ""
-        said.append(f"test accuracy {accuracy:.2%} for {len(judged)} run(s){fd}")
+        said.append(f"{name} ({len(judged)} run(s){fd})")
     return (
         f" The final evaluations were judged by {len(judges)} separately trained copies of "
         f"the classifier: {'; '.join(said)}. Figures from different copies are not on one "
@@ -680,7 +688,7 @@ def markdown(
     lines += ["## Statistics", "", *(f"- {rule}" for rule in RULES), ""]
     lines += [f"{analysis.family} p-values were corrected together.", ""]
     lines += [*statistics_table(analysis.comparisons), "", mechanism_line(analysis), ""]
-    lines += [slope_line(analysis), ""]
+    lines += [slope_line(analysis), ""] if analysis.slopes else []
     lines += ["## Plots", ""]
     for name, caption in plots:
         lines += [f"![{caption}]({name})", ""]
