@@ -10,6 +10,7 @@ import pytest
 from gan_tf.config import Config
 from gan_tf.errors import ConfigError
 from gan_tf.grid import SETTINGS, Setting, StudyConfig, Variant, run_study
+from gan_tf.rundir import RunDir
 
 from conftest import REPO, labelled_data, make_images
 
@@ -104,8 +105,6 @@ RUN_NAMES = [
 
 def _trained_runs(out_dir):
     """{run name: number of times it trained its first epoch} from the runs' metrics."""
-    from gan_tf.rundir import RunDir
-
     runs = sorted((out_dir / "runs").iterdir())
     return {run.name: len(RunDir(run).read_metrics()) for run in runs}
 
@@ -121,7 +120,7 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
         "--settings", "tutorial", "stressed", "--seeds", "0", "--epochs", "2",
         "--batch-size", "16", "--max-steps-per-epoch", "2", "--eval-every", "1",
         "--eval-n", "40", "--final-n", "50", "--probe-size", "16", "--data", base.data,
-        "--cache-dir", base.cache_dir, "--out-dir", study.out_dir,
+        "--out-dir", study.out_dir,
     ]  # fmt: skip
     # noise_dim is not a study flag: the shards train the tutorial's generator.
     # Shard 0 also trains its two runs at once (--jobs 2), each in its own process.
@@ -136,6 +135,10 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     assert "training 2 runs, 2 at a time" in outputs[0][0], outputs[0][0]
     # Both shards need the evaluation classifier at once: one trains it, the other waits.
     assert sum(out.count("Training the evaluation classifier") for out, _ in outputs) == 1
+    judge = tmp_path / "study" / "classifier"  # the study's own, which every run names
+    assert len(list(judge.glob("classifier-*.keras"))) == 1
+    for name in RUN_NAMES:
+        assert RunDir(tmp_path / "study" / "runs" / name).read_config().cache_dir == str(judge)
     assert outputs[0][0].count(": trained") == 2 and outputs[1][0].count(": training") == 2
     assert _trained_runs(tmp_path / "study") == dict.fromkeys(RUN_NAMES, 2)
     report = tmp_path / "study" / "report" / "report.md"
@@ -171,7 +174,6 @@ def test_the_printed_command_rebuilds_the_study(tmp_path):
     import shlex
 
     from gan_tf.grid import lr_setting, study_command
-    from gan_tf.rundir import RunDir
     from gan_tf.study import build_parser, study_from_args
 
     pilot = RunDir(tmp_path / "pilot run")
