@@ -19,6 +19,7 @@ from gan_tf.images import GRID_SCALE, image_grid, save_image_grid
 from gan_tf.report import GIF_NAME, PLOT_NAMES, REPORT_NAME, RunResult, write_report
 from gan_tf.report.figures import _plain_tick, read_frames
 from gan_tf.report.stats import (
+    Correlation,
     analyse,
     correlate,
     fd_over_run,
@@ -34,6 +35,8 @@ from gan_tf.report.text import (
     HOLDS,
     NOT_REACHED,
     NOT_TESTABLE,
+    RHO,
+    _mechanism_bullet,
     mechanism_line,
     reading,
     reference,
@@ -318,6 +321,18 @@ def test_mechanism_within_each_setting_as_well_as_pooled():
     # The scatter's log axis reads 0.3, 0.5, 1, 2, not powers of ten.
     ticks = [_plain_tick(v, None) for v in (0.3, 0.4, 0.5, 1.0, 20.0)]
     assert ticks == ["0.3", "", "0.5", "1", "20"]
+
+
+def test_mechanism_reading_names_the_correlation_that_holds():
+    # Pearson holds and Spearman does not: the reading says which, with both Holm p-values.
+    pearson = Correlation("Pearson", 15, r=-0.77, low=-0.89, high=-0.66, p=0.0004, p_holm=0.016)
+    spearman = Correlation("Spearman", 15, r=-0.75, low=-0.9, high=-0.37, p=0.002, p_holm=0.091)
+    text = _mechanism_bullet((pearson, spearman), "within stressed")
+    assert "passed less gradient to G (Pearson r = -0.77, Holm p 0.016 holds" in text
+    assert f"Spearman {RHO} = -0.75, Holm p 0.091 does not" in text
+    both = _mechanism_bullet((pearson, dataclasses.replace(spearman, p_holm=0.03)))
+    assert f"Pearson r = -0.77, Holm p 0.016 and Spearman {RHO} = -0.75, Holm p 0.030 hold" in both
+    assert "does not" not in both
 
 
 def test_slope_of_final_fd_against_alpha_per_setting():

@@ -306,6 +306,14 @@ def _slope_bullet(setting: str, c: Correlation) -> str:
     )
 
 
+def _named(correlations: list[Correlation]) -> str:
+    """'Pearson r = -0.77, Holm p 0.016' for each correlation, joined with 'and'."""
+    return " and ".join(
+        f"{c.method} {'r' if c.method == 'Pearson' else RHO} = {c.r:.2f}, Holm p {fmt_p(c.p_holm)}"
+        for c in correlations
+    )
+
+
 def _mechanism_bullet(pair: tuple[Correlation, Correlation], where: str = "") -> str:
     """The reading of one pair of correlations; `where` names its runs if not all."""
     pearson, spearman = pair
@@ -314,10 +322,14 @@ def _mechanism_bullet(pair: tuple[Correlation, Correlation], where: str = "") ->
         return f"{head} cannot be assessed (too few runs, or no spread in one of the measures)."
     if pearson.holds or spearman.holds:
         side = "less" if spearman.r < 0 else "more"
+        held = [c for c in pair if c.holds]
+        missed = [c for c in pair if not c.holds]
+        verdict = f"{_named(held)} {'hold' if len(held) > 1 else 'holds'} after correction"
+        if missed:
+            verdict += f"; {_named(missed)} does not"
         return (
             f"{head} runs whose D had more dead layer-2 channels passed {side} "
-            f"gradient to G (Spearman {RHO} = {spearman.r:.2f}, Pearson r = {pearson.r:.2f}); "
-            "the association holds after correction. It is a correlation over runs."
+            f"gradient to G ({verdict}). It is a correlation over runs."
         )
     return (
         f"{head} the link between D's dead layer-2 channels and the gradient "
