@@ -241,8 +241,9 @@ def speed_note(runs: Sequence[RunResult]) -> str:
         return ""
     return (
         f"Training speed differed {speeds.max() / speeds.min():.1f}-fold between runs "
-        f"({speeds.min():,.0f} to {speeds.max():,.0f} images/s): they ran on different "
-        "machines, or shared one with other work. Wall seconds compare only runs of similar "
+        f"({speeds.min():,.0f} to {speeds.max():,.0f} images/s): a machine's speed drifts "
+        "over hours, and runs may have shared one with other work or run on different "
+        "machines. Wall seconds compare only runs of similar "
         "speed; images seen are the measure that does not depend on the machine."
     )
 
