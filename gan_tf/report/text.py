@@ -243,17 +243,21 @@ def speed_note(runs: Sequence[RunResult]) -> str:
         f"Training speed differed {speeds.max() / speeds.min():.1f}-fold between runs "
         f"({speeds.min():,.0f} to {speeds.max():,.0f} images/s): a machine's speed drifts "
         "over hours, and runs may have shared one with other work or run on different "
-        "machines. Wall seconds compare only runs of similar "
-        "speed; images seen are the measure that does not depend on the machine."
+        "machines. Wall seconds compare only runs of similar speed; images seen are the "
+        "measure that does not depend on the machine."
     )
 
 
+def _symbol(c: Correlation) -> str:
+    """A correlation's name and letter: 'Pearson r', or 'Spearman' with the Greek rho."""
+    return f"{c.method} {'r' if c.method == 'Pearson' else RHO}"
+
+
 def _correlation(c: Correlation) -> str:
-    symbol = "r" if c.method == "Pearson" else RHO
     if not math.isfinite(c.r):
-        return f"{c.method} {symbol} cannot be computed"
+        return f"{_symbol(c)} cannot be computed"
     return (
-        f"{c.method} {symbol} = {c.r:.2f} (95% bootstrap CI {c.low:.2f} to {c.high:.2f}; "
+        f"{_symbol(c)} = {c.r:.2f} (95% bootstrap CI {c.low:.2f} to {c.high:.2f}; "
         f"p {fmt_p(c.p)}, Holm p {fmt_p(c.p_holm)}; {'holds' if c.holds else 'does not hold'})"
     )
 
@@ -309,10 +313,7 @@ def _slope_bullet(setting: str, c: Correlation) -> str:
 
 def _named(correlations: list[Correlation]) -> str:
     """'Pearson r = -0.77, Holm p 0.016' for each correlation, joined with 'and'."""
-    return " and ".join(
-        f"{c.method} {'r' if c.method == 'Pearson' else RHO} = {c.r:.2f}, Holm p {fmt_p(c.p_holm)}"
-        for c in correlations
-    )
+    return " and ".join(f"{_symbol(c)} = {c.r:.2f}, Holm p {fmt_p(c.p_holm)}" for c in correlations)
 
 
 def _mechanism_bullet(pair: tuple[Correlation, Correlation], where: str = "") -> str:
