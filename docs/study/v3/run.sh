@@ -33,12 +33,13 @@ mkdir -p "$out"
 
 seeds=(10 11 12 13 14 15)
 # Arms as "activation alpha dropout lr": stage 1 is the primary family; stage 2 the
-# exploratory arms, in the plan's order (each arm gets every seed or none).
+# exploratory arms, in the plan's order (each arm gets every seed or none). Learning rates
+# are written as study v2's run names write them.
 if [ "$stage" = 1 ]; then
-  arms=("relu 0.3 0.3 2e-4" "leaky_relu 0.2 0.3 2e-4" "leaky_relu 0.3 0.3 2e-4")
+  arms=("relu 0.3 0.3 0.0002" "leaky_relu 0.2 0.3 0.0002" "leaky_relu 0.3 0.3 0.0002")
 else
-  arms=("relu 0.3 0 2e-4" "leaky_relu 0.2 0 2e-4" "relu 0.3 0.3 1e-3" "leaky_relu 0.2 0.3 1e-3"
-        "leaky_relu 0.01 0.3 2e-4")
+  arms=("relu 0.3 0 0.0002" "leaky_relu 0.2 0 0.0002" "relu 0.3 0.3 0.001"
+        "leaky_relu 0.2 0.3 0.001" "leaky_relu 0.01 0.3 0.0002")
 fi
 
 name_of() {  # activation alpha dropout lr seed -> the run folder's name
