@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from gan_tf.cli import positive_int
+from gan_tf.cli.common import positive_int
 from gan_tf.data import DATA_ENV
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@
 
 Two measurements, both through public interfaces only:
 
-1. The real loop. `gan_tf.loop.train` runs --epochs epochs on MNIST with a
+1. The real loop. `gan_tf.training.loop.train` runs --epochs epochs on MNIST with a
    checkpoint every epoch (the worst case; the tutorial's default is every 15).
    Each epoch's wall time is taken between consecutive `on_epoch_end` calls (made
    after the epoch's files are written); the time of its steps is metrics.csv's
@@ -18,7 +18,7 @@ Two measurements, both through public interfaces only:
    the median of --repeats calls after a warm-up call: `EpochMonitor.on_epoch_end`
    (grid, diagnostics, TensorBoard), `RunDir.write_metrics` (50 rows, the tutorial's
    50 epochs), `Checkpoints.save`, `gan_tf.images.make_gif` (50 frames) and
-   `gan_tf.sampling.save_generator`.
+   `gan_tf.evaluation.sampling.save_generator`.
 """
 
 from __future__ import annotations
@@ -33,16 +33,16 @@ import time
 from pathlib import Path
 
 from benchmarks.common import add_data_flag, command_line, load_average, machine_lines
-from gan_tf.build import build_models
-from gan_tf.checkpoint import Checkpoints, EpochProgress, make_checkpoint
-from gan_tf.cli import positive_int
+from gan_tf.cli.common import positive_int
 from gan_tf.config import Config
 from gan_tf.data import load_data, steps_per_epoch, training_images
+from gan_tf.evaluation.sampling import save_generator
 from gan_tf.images import make_gif
-from gan_tf.loop import train
-from gan_tf.monitor import EpochMonitor
 from gan_tf.rundir import RunDir
-from gan_tf.sampling import save_generator
+from gan_tf.training.build import build_models
+from gan_tf.training.checkpoint import Checkpoints, EpochProgress, make_checkpoint
+from gan_tf.training.loop import train
+from gan_tf.training.monitor import EpochMonitor
 
 TARGET = 0.03
 TUTORIAL_EPOCHS = 50  # the GIF's frames and metrics.csv's rows at the end of a tutorial run

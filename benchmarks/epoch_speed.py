@@ -9,12 +9,12 @@ epochs cut short at --max-steps-per-epoch steps (--epochs of them) and full
 epochs (--full-epochs of them, over --train-limit images if given, else all
 60,000), it runs in turn:
 
-- tutorial-style: `gan_tf.tutorial`'s models, optimizers, step and dataset, and
+- tutorial-style: `benchmarks.tutorial`'s models, optimizers, step and dataset, and
   per epoch the tutorial's body: `for image_batch in dataset.take(steps):
   train_step(image_batch)` (the dataset itself for full epochs), the 16-image
   progress grid drawn with matplotlib to a PNG, and a checkpoint every 15 epochs.
   Its dataset keeps tf.data's defaults, autotuner on, as the tutorial's does;
-- gan_tf: `gan_tf.loop.train(config, on_epoch_end=...)`, the real loop, writing
+- gan_tf: `gan_tf.training.loop.train(config, on_epoch_end=...)`, the real loop, writing
   its progress grid, diagnostics, TensorBoard, metrics.csv and checkpoints.
 
 Each epoch is timed as the wall time between consecutive epoch ends (gan_tf: at
@@ -54,11 +54,7 @@ from benchmarks.common import (
     machine_lines,
     ratio,
 )
-from gan_tf.cli import positive_int
-from gan_tf.config import Config
-from gan_tf.data import load_data, steps_per_epoch, training_images
-from gan_tf.loop import train
-from gan_tf.tutorial import (
+from benchmarks.tutorial import (
     BUFFER_SIZE,
     NOISE_DIM,
     NUM_EXAMPLES_TO_GENERATE,
@@ -68,6 +64,10 @@ from gan_tf.tutorial import (
     make_tutorial_train_step,
     tutorial_epoch,
 )
+from gan_tf.cli.common import positive_int
+from gan_tf.config import Config
+from gan_tf.data import load_data, steps_per_epoch, training_images
+from gan_tf.training.loop import train
 
 MEDIAN_TARGET = 1.00
 WORST_TARGET = 0.97
@@ -108,7 +108,8 @@ def run_tutorial(images: np.ndarray, batch_size: int, mode: Mode, steps: int) ->
 
 
 def run_gan_tf(data: str, batch_size: int, mode: Mode) -> tuple[list[float], int]:
-    """Seconds of each epoch of `gan_tf.loop.train` (the first from the call), and its steps."""
+    """Seconds of each epoch of `gan_tf.training.loop.train` (the first from the call), and its
+    steps."""
     ends = []
     with tempfile.TemporaryDirectory() as out:
         config = Config(

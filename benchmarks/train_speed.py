@@ -4,7 +4,7 @@
     python -m benchmarks.train_speed                            # batches 64-512, about 6 minutes
     python -m benchmarks.train_speed --quick --fused-discriminator --rss-steps 0
 
-(a) tutorial-style: `gan_tf.tutorial`'s step (two discriminator calls, noise of the
+(a) tutorial-style: `benchmarks.tutorial`'s step (two discriminator calls, noise of the
 global BATCH_SIZE) over its `from_tensor_slices().shuffle().batch()` dataset, one
 Python call per batch, no prefetch; (b) gan_tf: `gan_tf.data.make_dataset`
 (prefetch, per-batch noise) and `gan_tf.step.make_train_steps`, with the options
@@ -13,7 +13,7 @@ precision; the tutorial side has none of them). Blocks of steps of (a) and (b)
 alternate after a warm-up, so the machine's drift hits both; the medians of the
 per-step times are compared. Also printed: gan_tf's GFLOP/s from a FLOP count of
 the layers, this machine's float32 matmul rate as the ceiling, and the peak RSS of
-`gan_tf.loop.train` on all of MNIST in a fresh process. Each table row names the
+`gan_tf.training.loop.train` on all of MNIST in a fresh process. Each table row names the
 options that produced it; the command line is printed under the table.
 """
 
@@ -41,19 +41,19 @@ from benchmarks.common import (
     machine_lines,
     ratio,
 )
-from gan_tf.build import build_models
-from gan_tf.cli import positive_int
-from gan_tf.config import MIXED_PRECISION, Config
-from gan_tf.data import load_data, make_dataset
-from gan_tf.models import make_discriminator_model, make_generator_model
-from gan_tf.step import make_train_steps
-from gan_tf.tutorial import (
+from benchmarks.tutorial import (
     BUFFER_SIZE,
     NOISE_DIM,
     make_tutorial_dataset,
     make_tutorial_models,
     make_tutorial_train_step,
 )
+from gan_tf.cli.common import positive_int
+from gan_tf.config import MIXED_PRECISION, Config
+from gan_tf.data import load_data, make_dataset
+from gan_tf.models import make_discriminator_model, make_generator_model
+from gan_tf.step import make_train_steps
+from gan_tf.training.build import build_models
 
 # (blocks, steps per block) per side and batch size.
 BLOCKS_FULL = (7, 5)
@@ -111,7 +111,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 
 
 class TutorialStyle:
-    """The tutorial's step and dataset (`gan_tf.tutorial`), one Python call per batch."""
+    """The tutorial's step and dataset (`benchmarks.tutorial`), one Python call per batch."""
 
     def __init__(self, train_images: np.ndarray, batch_size: int):
         models = make_tutorial_models(NOISE_DIM)
@@ -127,7 +127,7 @@ class TutorialStyle:
 
 
 class GanTf:
-    """gan_tf's input pipeline and compiled steps, as `gan_tf.loop` drives them."""
+    """gan_tf's input pipeline and compiled steps, as `gan_tf.training.loop` drives them."""
 
     def __init__(self, train_images: np.ndarray, config: Config):
         models = build_models(config)
@@ -185,10 +185,10 @@ def option_flags(args: argparse.Namespace) -> str:
 
 RSS_SCRIPT = """
 import json, sys
-from gan_tf.cli import quiet_tensorflow
+from gan_tf.cli.common import quiet_tensorflow
 quiet_tensorflow()
 from gan_tf.config import Config
-from gan_tf.loop import train
+from gan_tf.training.loop import train
 steps = None if sys.argv[3] == "full" else int(sys.argv[3])
 train(Config(data=sys.argv[1], out_dir=sys.argv[2], epochs=1, max_steps_per_epoch=steps),
       verbose=0)
@@ -318,7 +318,7 @@ def main(argv=None) -> None:
         rss = peak_rss(args.data, str(args.rss_steps))
         what = "one full epoch" if args.rss_steps == "full" else f"{args.rss_steps} steps"
         print(
-            f"peak RSS (VmHWM) of gan_tf.loop.train, {what} at batch 256 over all "
+            f"peak RSS (VmHWM) of gan_tf.training.loop.train, {what} at batch 256 over all "
             f"60,000 MNIST images, in a fresh process: {rss:.0f} MiB (target <= 2048 MiB); "
             f"this benchmark process: "
             f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"

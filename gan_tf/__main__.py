@@ -1,43 +1,8 @@
-"""The `gan-tf` command: `gan-tf {train,generate,gif,evaluate,study,compare} [flags]`.
+"""`python -m gan_tf`: the `gan-tf` command, `gan_tf.cli.main`."""
 
-`gan-tf train ...` is `python -m gan_tf.train ...`, and so on for each command;
-`python -m gan_tf ...` works the same way, and without a command name it trains
-(`python -m gan_tf --epochs 5` is `python -m gan_tf.train --epochs 5`).
-"""
-
-from __future__ import annotations
-
-import importlib
 import sys
 
-COMMANDS = {
-    "train": "train the tutorial's DCGAN (or resume a run)",
-    "generate": "draw images from a trained generator",
-    "gif": "build a run's progress GIF from its frames",
-    "evaluate": "score a generator: FD, classifier score, coverage, precision/recall",
-    "study": "the ReLU vs LeakyReLU study: a grid of runs and its report",
-    "compare": "runs side by side: grids, a GIF and a table of their figures",
-}
-
-
-def usage() -> str:
-    lines = ["usage: gan-tf COMMAND [flags]   (COMMAND --help for its flags)", "", "commands:"]
-    lines += [f"  {name:<10} {text}" for name, text in COMMANDS.items()]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Runs the named command's `main` with the remaining flags."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in ("-h", "--help"):
-        print(usage())
-        return 0
-    name = argv.pop(0) if argv and argv[0] in COMMANDS else "train"
-    if argv[:1] and not argv[0].startswith("-") and name == "train":
-        print(f"gan-tf: unknown command {argv[0]!r}\n{usage()}", file=sys.stderr)
-        return 2
-    return importlib.import_module(f"gan_tf.{name}").main(argv)
-
+from gan_tf.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,38 +1,8 @@
-"""Builds a run's progress GIF from its per-epoch frames.
-
-python -m gan_tf.gif RUN_DIR [--fps 4] [--out RUN_DIR/dcgan.gif]
-"""
-
-from __future__ import annotations
+"""`python -m gan_tf.gif`: the command is `gan_tf.cli.gif`."""
 
 import sys
-from pathlib import Path
 
-from gan_tf.cli import ArgumentParser
-from gan_tf.errors import UserError
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The `python -m gan_tf.gif` command; bad input exits 2 with one line."""
-    parser = ArgumentParser(prog="python -m gan_tf.gif", description=__doc__.split("\n")[0])
-    parser.add_argument("run_dir", type=Path, help="a run folder holding image_at_epoch_*.png")
-    parser.add_argument("--fps", type=float, default=4, help="frames per second (default: 4)")
-    parser.add_argument("--out", type=Path, help="output file (default: RUN_DIR/dcgan.gif)")
-    args = parser.parse_args(argv)
-    if not args.fps > 0:
-        parser.error(f"--fps must be positive, got {args.fps}")
-
-    def body():
-        from gan_tf.images import make_gif
-
-        try:
-            path = make_gif(args.run_dir, args.out, args.fps)
-        except FileNotFoundError as e:
-            raise UserError(str(e)) from None
-        print(f"wrote {path}")
-
-    return parser.run(body)
-
+from gan_tf.cli.gif import main
 
 if __name__ == "__main__":
     sys.exit(main())

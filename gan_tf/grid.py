@@ -206,9 +206,9 @@ def train_and_evaluate(config: Config, final_n: int) -> str:
     import json
 
     from gan_tf.data import load_data
-    from gan_tf.evaluation import Evaluator, load_or_train_classifier
-    from gan_tf.loop import train
-    from gan_tf.sampling import load_generator
+    from gan_tf.evaluation.classifier import Evaluator, load_or_train_classifier
+    from gan_tf.evaluation.sampling import load_generator
+    from gan_tf.training.loop import train
 
     run = RunDir(config.out_dir)
     try:
@@ -253,7 +253,7 @@ def run_study(
         The path of report.md, built from every finished run in the folder.
     """
     from gan_tf.data import load_data
-    from gan_tf.evaluation import load_or_train_classifier
+    from gan_tf.evaluation.classifier import load_or_train_classifier
 
     index, count = shard
     out_dir = Path(study.out_dir)
@@ -350,7 +350,7 @@ def load_run(run_dir: str | Path, config: Config | None = None) -> RunResult:
 
 def train_command(config: Config) -> str:
     """The `gan_tf.train` command that trains (or resumes) a run with these settings."""
-    from gan_tf.cli import config_flags
+    from gan_tf.cli.common import config_flags
 
     return shlex.join(["python", "-m", "gan_tf.train", *config_flags(config)])
 
@@ -363,7 +363,7 @@ def study_command(study: StudyConfig) -> str:
     without a flag, a None budget, settings that --settings and --lrs cannot name) is
     appended as a shell comment, not dropped.
     """
-    from gan_tf.cli import config_flags
+    from gan_tf.cli.common import config_flags
 
     defaults = StudyConfig()
     words, unsaid = ["python", "-m", "gan_tf.study"], []

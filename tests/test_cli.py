@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from gan_tf.cli.train import build_parser
 from gan_tf.config import Config
-from gan_tf.train import build_parser
 
 from conftest import REPO, idx_bytes, make_images
 
@@ -117,7 +117,7 @@ def refused(capsys, main, argv) -> str:
     ],
 )
 def test_bad_input_one_line_exit_2(tmp_path, capsys, args, expected):
-    from gan_tf.train import main
+    from gan_tf.cli.train import main
 
     out = tmp_path / "out"
     if args == "truncated":
@@ -127,7 +127,7 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, args, expected):
 
 
 def test_out_dir_that_is_a_file(tmp_path, npz_path, capsys):
-    from gan_tf.train import main
+    from gan_tf.cli.train import main
 
     target = tmp_path / "file"
     target.write_text("precious")
@@ -137,13 +137,13 @@ def test_out_dir_that_is_a_file(tmp_path, npz_path, capsys):
 
 
 def test_generate_refuses_missing_model(tmp_path, capsys):
-    from gan_tf.generate import main
+    from gan_tf.cli.generate import main
 
     assert "no such file" in refused(capsys, main, [str(tmp_path / "nothing")])
 
 
 def test_stray_arrays_are_not_images(tmp_path, capsys):
-    from gan_tf.train import main
+    from gan_tf.cli.train import main
 
     # A user points --data at some other .npz: refused with the keys it has.
     path = tmp_path / "other.npz"
@@ -154,8 +154,8 @@ def test_stray_arrays_are_not_images(tmp_path, capsys):
 
 def test_config_flags_spell_a_config_that_the_cli_reads_back(tmp_path):
     """The command a report prints for a run trains that run's settings."""
-    from gan_tf.cli import config_flags
-    from gan_tf.train import build_parser, config_from_args
+    from gan_tf.cli.common import config_flags
+    from gan_tf.cli.train import build_parser, config_from_args
 
     config = Config(
         activation="relu", batch_size=64, gen_lr=2e-4, disc_lr=2e-4, beta1=0.5, seed=7,

@@ -12,7 +12,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from gan_tf import evaluate, generate, gif, train
+from gan_tf.cli import evaluate, generate, gif, train
 from gan_tf.errors import run_command
 from gan_tf.rundir import read_metrics
 

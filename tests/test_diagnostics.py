@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from gan_tf.diagnostics import make_diagnose, probe_batch
+from gan_tf.evaluation.diagnostics import make_diagnose, probe_batch
 from gan_tf.models import make_discriminator_model, make_generator_model
 
 from conftest import make_images

@@ -19,7 +19,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 import keras
 from gan_tf.config import Config
-from gan_tf.loop import train
+from gan_tf.training.loop import train
 
 data, out = sys.argv[1], sys.argv[2]
 # Dropout off: its masks are drawn per replica, so only then is the math identical.
@@ -94,7 +94,7 @@ def test_multi_worker_on_two_local_processes_matches_one_device(tmp_path, npz_pa
         "--data", str(npz_path), "--epochs", "2", "--batch-size", "10", "--noise-dim", "8",
         "--dropout", "0", "--train-limit", "40", "--probe-size", "8", "--quiet",
     ]  # fmt: skip
-    from gan_tf.train import main
+    from gan_tf.cli.train import main
 
     one = tmp_path / "one"
     assert main([*flags, "--out-dir", str(one)]) == 0  # one device, in this process

@@ -8,7 +8,7 @@ import pytest
 
 from gan_tf.data import Data
 from gan_tf.errors import EvaluationError
-from gan_tf.evaluation import (
+from gan_tf.evaluation.classifier import (
     Evaluator,
     evaluate,
     format_table,
@@ -50,7 +50,7 @@ def test_classifier_learns_and_is_cached(data, classifier):
 def test_other_data_gets_another_classifier(data, classifier):
     _, info, _ = classifier
     other = Data(data.x_train[:-1], data.y_train[:-1], data.x_test, data.y_test)
-    from gan_tf.evaluation import fingerprint
+    from gan_tf.evaluation.classifier import fingerprint
 
     assert fingerprint(other, 2) != info["fingerprint"]
 
@@ -143,7 +143,7 @@ def test_evaluate_uses_the_classifier_the_run_was_scored_with(
 ):
     """A run whose config.json names a classifier folder (a study's) is judged by it, if
     that folder is there; a --cache-dir given wins."""
-    import gan_tf.evaluation as evaluation
+    import gan_tf.evaluation.classifier as evaluation
     from gan_tf.config import Config
     from gan_tf.models import make_generator_model
     from gan_tf.rundir import RunDir

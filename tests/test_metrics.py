@@ -1,4 +1,4 @@
-"""Tests for gan_tf.metrics on synthetic arrays with known answers; numpy/scipy only."""
+"""Tests for gan_tf.evaluation.metrics on synthetic arrays with known answers; numpy/scipy only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.linalg
 from scipy.spatial.distance import cdist
 
-from gan_tf.metrics import (
+from gan_tf.evaluation.metrics import (
     classifier_score,
     frechet_distance,
     frechet_distance_from_stats,

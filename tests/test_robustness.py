@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf import loop, preflight, rundir, signals
+from gan_tf import rundir
+from gan_tf.cli.train import main
 from gan_tf.config import Config
 from gan_tf.errors import DivergenceError
 from gan_tf.files import folder_lock
-from gan_tf.loop import train
 from gan_tf.rundir import latest_checkpoint, read_metrics
-from gan_tf.train import main
+from gan_tf.training import loop, preflight, signals
+from gan_tf.training.loop import train
 
 from conftest import BAD_DATA_CASES, REPO, bad_data_cases, make_images
 
@@ -52,8 +53,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from gan_tf import loop
-from gan_tf.train import main
+from gan_tf.training import loop
+from gan_tf.cli.train import main
 
 
 def pause_before(function, now):

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf import loop
-from gan_tf.build import dtype_policy, make_optimizers
+from benchmarks.tutorial import make_tutorial_train_step
 from gan_tf.config import Config
 from gan_tf.models import make_discriminator_model, make_generator_model
 from gan_tf.step import make_train_step, make_train_steps
-from gan_tf.tutorial import make_tutorial_train_step
+from gan_tf.training import loop
+from gan_tf.training.build import dtype_policy, make_optimizers
 
 NOISE_DIM = 8
 
@@ -78,7 +78,7 @@ def test_fakes_match_real_batch_size(fused, calls):
 
 @pytest.mark.parametrize("fused", [False, True])
 def test_step_equals_the_tutorials(fused):
-    """gan_tf's step, given the same noise, equals `gan_tf.tutorial`'s (the tutorial's own).
+    """gan_tf's step, given the same noise, equals `benchmarks.tutorial`'s (the tutorial's own).
 
     Also fused: without dropout, D(concat(real, fake)) is exactly D(real), D(fake).
     """

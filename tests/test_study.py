@@ -30,8 +30,8 @@ def test_variant_and_setting_parsing():
 
 def test_same_seed_same_start_across_variants():
     """Every variant of a seed starts from the same weights and sees the same batches."""
-    from gan_tf.build import build_models
     from gan_tf.data import make_dataset
+    from gan_tf.training.build import build_models
 
     study = StudyConfig(
         variants=(Variant("relu"), Variant("leaky_relu", 0.2)),
@@ -60,7 +60,7 @@ def test_same_seed_same_start_across_variants():
 
 def test_every_run_of_a_study_is_judged_by_the_study_s_own_classifier(tmp_path):
     """One classifier per study folder (not per machine), unless --cache-dir names one."""
-    from gan_tf.study import build_parser, study_from_args
+    from gan_tf.cli.study import build_parser, study_from_args
 
     args = ["--settings", "stressed", "--out-dir", str(tmp_path / "s")]
     study = study_from_args(build_parser().parse_args(args))
@@ -173,8 +173,8 @@ def test_the_printed_command_rebuilds_the_study(tmp_path):
     """report.md's command, parsed by the study CLI, gives back the same StudyConfig."""
     import shlex
 
+    from gan_tf.cli.study import build_parser, study_from_args
     from gan_tf.grid import lr_setting, study_command
-    from gan_tf.study import build_parser, study_from_args
 
     pilot = RunDir(tmp_path / "pilot run")
     pilot.path.mkdir()

@@ -10,8 +10,8 @@ import pytest
 
 from gan_tf.config import Config
 from gan_tf.errors import RunDirError
-from gan_tf.loop import train
 from gan_tf.rundir import read_metrics
+from gan_tf.training.loop import train
 
 from conftest import REAL_MNIST, REQUIRE_REAL_MNIST
 
@@ -149,7 +149,7 @@ def test_real_mnist_short_run(tmp_path):
 
 
 def test_changed_training_settings_are_refused_then_recorded(tmp_path, npz_path, capsys):
-    from gan_tf.train import main
+    from gan_tf.cli.train import main
 
     out = tmp_path / "run"
     args = ["--data", str(npz_path), "--out-dir", str(out), "--batch-size", "16", "--noise-dim",

@@ -18,8 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf.config import Config
-from gan_tf.diagnostics import make_diagnose, probe_batch
 from gan_tf.errors import DivergenceError
+from gan_tf.evaluation.diagnostics import make_diagnose, probe_batch
 from gan_tf.images import image_grid, upscale, write_png
 from gan_tf.rundir import RunDir
 
@@ -42,7 +42,7 @@ class EpochMonitor:
         config: the run's settings (seed, probe size, evaluation period).
         generator, discriminator: the models being trained.
         images: uint8 training images, for the probe batch.
-        evaluator: a `gan_tf.evaluation.Evaluator` for `eval_every`, or None.
+        evaluator: a `gan_tf.evaluation.classifier.Evaluator` for `eval_every`, or None.
     """
 
     def __init__(self, config: Config, generator, discriminator, images, evaluator=None):

@@ -1,9 +1,9 @@
 """The training loop: `train(config)` runs (or resumes) a DCGAN run in its run folder.
 
 It checks the run folder and the data before writing anything, builds the
-tutorial's models (`gan_tf.build`), resumes from the newest checkpoint
-(`gan_tf.checkpoint`), and after each epoch writes, in this order, the epoch's
-measurements and progress grid (`gan_tf.monitor`), a row of metrics.csv and a
+tutorial's models (`gan_tf.training.build`), resumes from the newest checkpoint
+(`gan_tf.training.checkpoint`), and after each epoch writes, in this order, the epoch's
+measurements and progress grid (`gan_tf.training.monitor`), a row of metrics.csv and a
 checkpoint; at the end, or when stopped, the GIF and generator.keras. The math
 lives in `gan_tf.step`, the file names in `gan_tf.rundir`.
 """
@@ -18,19 +18,24 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from gan_tf.build import Models, build_models, distribute, is_chief, make_strategy
-from gan_tf.checkpoint import Checkpoints, EpochProgress, make_checkpoint
 from gan_tf.config import Config
 from gan_tf.data import load_data, make_dataset, steps_per_epoch, training_images
 from gan_tf.errors import ConfigError, DivergenceError, RunDirError, TrainingInterrupted
+from gan_tf.evaluation.sampling import save_generator
 from gan_tf.files import remove_stale_temporaries
 from gan_tf.images import make_gif
-from gan_tf.monitor import EpochMonitor, StepWatch
-from gan_tf.preflight import check_run_dir, locked_run_dir, move_aside, remove_checkpoint_debris
 from gan_tf.rundir import RunDir
-from gan_tf.sampling import save_generator
-from gan_tf.signals import stop_requests
 from gan_tf.step import make_train_steps
+from gan_tf.training.build import Models, build_models, distribute, is_chief, make_strategy
+from gan_tf.training.checkpoint import Checkpoints, EpochProgress, make_checkpoint
+from gan_tf.training.monitor import EpochMonitor, StepWatch
+from gan_tf.training.preflight import (
+    check_run_dir,
+    locked_run_dir,
+    move_aside,
+    remove_checkpoint_debris,
+)
+from gan_tf.training.signals import stop_requests
 
 # Kept importable from here, where they were defined before gan_tf 0.2.
 __all__ = ["DivergenceError", "RunDirError", "TrainingInterrupted", "steps_per_epoch", "train"]
@@ -63,7 +68,7 @@ def train(
             learning rates, beta_1, seed, data); the change is recorded in config.json.
         restart: move an earlier run in the folder aside (to RUN_DIR.replaced-TIME) and
             start over, instead of continuing it.
-        models: train these (`gan_tf.build.build_models(config)`, say, built and
+        models: train these (`gan_tf.training.build.build_models(config)`, say, built and
             inspected in a notebook) instead of building fresh ones; they must match
             `config`'s architecture, and a checkpoint in the run folder is restored into
             them. Only under the default strategy.
@@ -94,7 +99,7 @@ def train(
     images = training_images(data, config)
     evaluator = None
     if config.eval_every:
-        from gan_tf.evaluation import make_evaluator
+        from gan_tf.evaluation.classifier import make_evaluator
 
         evaluator = make_evaluator(data, config, verbose)
     with locked_run_dir(run) as lock_note:

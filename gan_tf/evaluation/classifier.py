@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_tf import metrics
 from gan_tf.data import Data, load_data
 from gan_tf.data import scale_images as scale
 from gan_tf.errors import EvaluationError
+from gan_tf.evaluation import metrics
+from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
 from gan_tf.files import atomic_path, waiting_lock, write_text
 from gan_tf.rundir import RunDir
-from gan_tf.sampling import DEFAULT_SEED, generate, load_generator
 
 NUM_CLASSES = 10
 # Bump when the classifier's architecture or training changes, to retire cached ones.

@@ -19,7 +19,7 @@ It keeps, on purpose, what gan_tf does differently:
 - the progress grid is a matplotlib figure of 4 x 4 subplots, and only every 15th
   epoch is checkpointed.
 
-Not for training runs: use `gan_tf.loop.train`.
+Not for training runs: use `gan_tf.training.loop.train`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,87 @@
+"""Score a trained generator: FD, classifier score, coverage and precision/recall.
+
+    python -m gan_tf.evaluate RUN_DIR_OR_GENERATOR [--n 10000] [--data PATH]
+
+A small classifier trained once on the real data (and cached) judges N generated
+images against N real test images; the same figures for N real training images
+are printed beside them as the reference. Writes evaluation.json beside the generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gan_tf.cli.common import (
+    ArgumentParser,
+    given_config_values,
+    positive_int,
+    quiet_tensorflow,
+    seed_int,
+)
+from gan_tf.config import Config
+from gan_tf.errors import ConfigError
+from gan_tf.evaluation.sampling import DEFAULT_SEED
+
+
+def build_parser() -> ArgumentParser:
+    from gan_tf.evaluation.classifier import FINAL_N
+
+    parser = ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")
+    parser.add_argument(
+        "--n",
+        type=positive_int,
+        default=FINAL_N,
+        help=f"images per set, at least 10 (default: {FINAL_N})",
+    )
+    parser.add_config_flags(parser, ("data", "dataset"), keep_absent=True)
+    parser.add_argument(
+        "--cache-dir",
+        dest="cache_dir",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="where the evaluation classifier is cached (none: the folder the run's "
+        "config.json names, such as a study's classifier/, if it is there; else "
+        "$GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf or ~/.cache/gan_tf)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed_int,
+        default=DEFAULT_SEED,
+        help=f"sampling seed (default: {DEFAULT_SEED})",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The `python -m gan_tf.evaluate` command; bad input exits 2 with one line."""
+    quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = given_config_values(args)
+
+    def body():
+        from gan_tf.evaluation.classifier import evaluate, format_table
+
+        if args.n < 10:
+            raise ConfigError(f"--n must be at least 10, got {args.n}")
+        if "dataset" in given:
+            Config(dataset=given["dataset"])  # validates it
+        result = evaluate(
+            args.target,
+            args.n,
+            given.get("data"),
+            given.get("dataset"),
+            given.get("cache_dir"),
+            args.seed,
+        )
+        print(format_table(result))
+        print(f"wrote {result['path']}")
+
+    return parser.run(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Train the TensorFlow tutorial's DCGAN on MNIST from the command line.
+
+    python -m gan_tf.train [--epochs 50] [--activation {relu,leaky_relu}] ...
+
+Every default reproduces tensorflow.org/tutorials/generative/dcgan. Outputs go
+to --out-dir: image_at_epoch_NNNN.png per epoch, dcgan.gif, metrics.csv,
+config.json, checkpoints/ and generator.keras. Running again into the same
+--out-dir resumes from its last checkpoint; flags you leave out are then taken
+from the run's saved config.json, and a run is extended by raising --epochs.
+Ctrl-C saves a checkpoint and says how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from gan_tf.cli.common import ArgumentParser, given_config_values, quiet_tensorflow
+from gan_tf.config import Config
+from gan_tf.errors import ConfigError, RunDirError
+from gan_tf.rundir import RunDir
+from gan_tf.training.preflight import ALLOW_CHANGES_FLAG, RESTART_FLAG
+
+FLAG_GROUPS = {
+    "model": ("activation", "alpha", "dropout", "noise_dim"),
+    "training": (
+        "epochs",
+        "batch_size",
+        "gen_lr",
+        "disc_lr",
+        "beta1",
+        "seed",
+        "max_steps_per_epoch",
+        "deterministic",
+    ),
+    "speed and scale": (
+        "steps_per_call",
+        "jit_compile",
+        "fused_discriminator",
+        "mixed_precision",
+        "strategy",
+    ),
+    "measurement": ("probe_size", "eval_every", "eval_n", "cache_dir"),
+    "data": ("dataset", "data", "buffer_size", "train_limit"),
+    "output": ("out_dir", "checkpoint_every", "max_checkpoints"),
+}
+
+
+def build_parser() -> ArgumentParser:
+    """The CLI: a flag per `Config` field (but the grid size), defaults read from Config."""
+    parser = ArgumentParser(
+        prog="python -m gan_tf.train",
+        description=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for title, names in FLAG_GROUPS.items():
+        group = parser.add_argument_group(title)
+        parser.add_config_flags(group, names, keep_absent=True)
+        if title == "output":
+            group.add_argument(
+                "--resume",
+                action="store_true",
+                help="fail unless --out-dir holds a checkpoint (default: resume if one exists)",
+            )
+            group.add_argument(
+                ALLOW_CHANGES_FLAG,
+                action="store_true",
+                help="continue a run folder with other training settings (batch size, "
+                "learning rates, beta1, seed, data); recorded in its config.json",
+            )
+            group.add_argument(
+                RESTART_FLAG,
+                action="store_true",
+                help="start over in a folder that holds an earlier (or damaged) run: its files "
+                "are moved to OUT_DIR.replaced-TIME, never deleted",
+            )
+            group.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The run's Config: flags given win, then the out-dir's saved config, then the defaults.
+
+    Raises:
+        UserError: a flag value is out of range, or the saved config is unreadable.
+    """
+    given = given_config_values(args)
+    given.setdefault("out_dir", Config.out_dir)
+    # --restart starts over: the earlier run's settings (its config may be damaged) are not used.
+    restart = getattr(args, "restart", False)
+    base = (None if restart else RunDir(given["out_dir"]).read_config()) or Config()
+    return dataclasses.replace(base, **given)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parses flags and trains; every expected failure is one line and an exit code."""
+    quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def body():
+        config = config_from_args(args)
+        if args.resume and args.restart:
+            raise ConfigError(f"--resume and {RESTART_FLAG} contradict each other")
+        if args.resume and not RunDir(config.out_dir).latest_checkpoint():
+            raise RunDirError(f"--resume: no checkpoint in {RunDir(config.out_dir).checkpoints}")
+        from gan_tf.training.loop import train
+
+        train(
+            config,
+            verbose=0 if args.quiet else 1,
+            allow_changes=args.allow_changes,
+            restart=args.restart,
+        )
+
+    return parser.run(body, resume_hint="; run the same command to resume")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
