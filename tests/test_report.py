@@ -17,15 +17,18 @@ from scipy import stats as scipy_stats
 
 from gan_tf.images import GRID_SCALE, image_grid, save_image_grid
 from gan_tf.report import GIF_NAME, PLOT_NAMES, REPORT_NAME, RunResult, write_report
-from gan_tf.report.figures import _plain_tick, read_frames
+from gan_tf.report.figures import GIF_LEVELS, GIF_SCALE, _plain_tick, read_frames
 from gan_tf.report.stats import (
     Correlation,
     analyse,
+    collapse_flags,
     correlate,
     fd_over_run,
+    flagged_at_start,
     group_runs,
     holm,
     is_collapsed,
+    relapses,
     speed,
     time_to_score,
     welch,
@@ -37,10 +40,25 @@ from gan_tf.report.text import (
     NOT_TESTABLE,
     RHO,
     _mechanism_bullet,
+    best_fd_note,
+    class_balance,
+    collapse_table,
+    dead_cost_bullet,
+    dying_bullet,
+    gradient_bullet,
+    gradient_direction_bullet,
     mechanism_line,
+    pilot_classifier_note,
+    pilot_section,
+    power_line,
+    quality_bullet,
     reading,
     reference,
+    relapse_bullet,
+    relapse_section,
     results_table,
+    settings_bullet,
+    snapshot_bullet,
     speed_note,
     time_table,
 )
@@ -368,6 +386,325 @@ def test_reading_says_the_budget_decides_nothing():
     assert any(f"5 {NOT_TESTABLE}" in b for b in one_seed)
 
 
+# --- The descriptive reading: dying, gradient, quality, snapshots, relapses ------------------
+
+
+def course_runs(setting, activation, alpha, per_seed, key="dead_channels_2", **kw):
+    """Runs of one variant whose `key` follows, epoch by epoch, each seed's list."""
+    out = []
+    for seed, values in enumerate(per_seed):
+        metrics = rows(epochs=len(values), **kw)
+        for row, value in zip(metrics, values, strict=True):
+            row[key] = value
+        out.append(run(activation, alpha, setting, seed, metrics=metrics, fin=final()))
+    return out
+
+
+def test_dead_channels_that_fall_away_read_as_early_and_transient():
+    relu = course_runs(
+        "stressed",
+        "relu",
+        0.0,
+        [[0.10, 0.08, 0.05, 0.03, 0.02, 0.01], [0.14, 0.10, 0.06, 0.04, 0.03, 0.03]],
+    )
+    leaky = course_runs("stressed", "leaky_relu", 0.2, [[0.0] * 6, [0.0] * 6])
+    text = dying_bullet("stressed", group_runs([*relu, *leaky]))
+    assert "relu 12.0% at epoch 1, 2.0% at epoch 6" in text
+    assert "Run by run, relu had 10.0%, 14.0% at epoch 1 and 1.0%, 3.0% at epoch 6" in text
+    assert "an early, passing phase, not a lasting loss" in text and "(dead.png)" in text
+    assert f"None at any probe: leaky_relu {ALPHA}=0.2." in text
+    # Dead channels that stay: said so, and no word of a passing phase.
+    lasting = course_runs("stressed", "relu", 0.0, [[0.02, 0.05, 0.08, 0.1, 0.1, 0.1]])
+    text = dying_bullet("stressed", group_runs(lasting))
+    assert "they lasted" in text and "passing" not in text
+    quiet = dying_bullet("paper", group_runs(leaky))
+    assert quiet.startswith("paper: no D had a dead layer-2 channel at any probe (dead.png")
+
+
+def test_the_variant_with_most_dead_channels_is_ranked_on_final_fd_not_assumed_worse():
+    def variant(activation, alpha, dead, fd):
+        return [
+            run(activation, alpha, "stressed", s, metrics=rows(dead=dead), fin=final(fd + s))
+            for s in range(3)
+        ]
+
+    groups = group_runs([*variant("relu", 0, 0.05, 60), *variant("leaky_relu", 0.3, 0.0, 100)])
+    text = dead_cost_bullet("stressed", groups)
+    assert "relu, the variant with the most dead layer-2 channels (5.0% ± 0.0% mean" in text
+    assert "ended 1st of 2 on mean final FD (61.0; the others 101; results table)" in text
+    assert "show no cost in sample quality from its dead channels" in text
+    worse = group_runs([*variant("relu", 0, 0.05, 120), *variant("leaky_relu", 0.3, 0.0, 100)])
+    assert "the worst; whether its dead channels caused that is not tested" in dead_cost_bullet(
+        "stressed", worse
+    )
+    level = group_runs([*variant("relu", 0, 0.05, 100), *variant("leaky_relu", 0.3, 0.0, 100)])
+    assert f"level with leaky_relu {ALPHA}=0.3: these runs show no cost" in dead_cost_bullet(
+        "stressed", level
+    )
+    # No variant with more than almost no dead channels: nothing to rank.
+    assert dead_cost_bullet("stressed", group_runs(variant("relu", 0, 0.001, 60))) is None
+
+
+def gradient_runs(setting, grads_by_alpha, dead_by_alpha):
+    return [
+        run(
+            "relu" if alpha == 0 else "leaky_relu",
+            alpha,
+            setting,
+            seed,
+            metrics=rows(dead=dead_by_alpha[alpha], grad=grad + 0.01 * seed),
+            fin=final(),
+        )
+        for alpha, grad in grads_by_alpha.items()
+        for seed in range(3)
+    ]
+
+
+def test_gradient_reading_follows_the_data_in_each_setting():
+    # paper: no dead channel anywhere, less gradient as alpha grows; stressed: relu has dead
+    # channels, and among the variants with none the gradient still rises with alpha.
+    paper = gradient_runs(
+        "paper", {0: 0.34, 0.1: 0.32, 0.2: 0.30, 0.3: 0.28}, dict.fromkeys((0, 0.1, 0.2, 0.3), 0.0)
+    )
+    stressed = gradient_runs(
+        "stressed",
+        {0: 2.1, 0.1: 2.9, 0.2: 3.5, 0.3: 3.9},
+        {0: 0.05, 0.1: 0.002, 0.2: 0.0, 0.3: 0.0},
+    )
+    analysis = analyse([*paper, *stressed])
+    groups = {s: [g for g in analysis.groups if g.setting == s] for s in analysis.settings}
+    text = gradient_bullet(
+        "paper", groups["paper"], analysis.trends["paper", "gen_image_grad_norm"]
+    )
+    assert "(grad.png; results table): relu 0.350" in text
+    assert f"leaky_relu {ALPHA}=0.3 passed 0.83 times relu's" in text
+    assert "a larger alpha went with less gradient here" in text
+    assert "No D at this setting had a dead layer-2 channel at any probe (dead.png)" in text
+    text = gradient_bullet(
+        "stressed", groups["stressed"], analysis.trends["stressed", "gen_image_grad_norm"]
+    )
+    assert "a larger alpha went with more gradient here" in text
+    assert f"almost no dead channels (at most 0.5% mean over epochs: leaky_relu {ALPHA}=0.1" in text
+    assert "still rose from 2.91 to 3.91 as alpha grew: dead channels do not account" in text
+    direction = gradient_direction_bullet(analysis)
+    assert "it fell as alpha grew at paper" in direction and "rose at stressed" in direction
+    bullets = reading(analysis)
+    assert direction in bullets and text in bullets
+    assert settings_bullet(analysis) is None  # the two differ in the learning rate only
+
+
+def test_settings_that_differ_in_two_optimiser_values_are_named():
+    base = study_runs([0.1] * 2, [0.1] * 2, [20, 21], [22, 23])
+    paper = [dataclasses.replace(r, setting="paper", lr=2e-4, beta1=0.5) for r in base]
+    stressed = [dataclasses.replace(r, setting="stressed", lr=1e-3) for r in base]  # β1 0.9
+    assert settings_bullet(analyse([*paper, *stressed])) == (
+        "The settings paper and stressed differ in both the learning rate (0.0002 against "
+        "0.001) and β1 (0.5 against 0.9): a difference between such settings cannot be put "
+        "down to either value alone."
+    )
+    # Only the learning rate differs, or one setting: nothing to say.
+    same_beta = [dataclasses.replace(r, beta1=0.9) for r in paper]
+    assert settings_bullet(analyse([*same_beta, *stressed])) is None
+    assert settings_bullet(analyse(paper)) is None
+
+
+def test_mechanism_centred_within_variants_tells_between_from_within():
+    rng = np.random.default_rng(0)
+    # Variants differ in both measures (more dead, less gradient), but within a variant the
+    # two are unrelated: the association is between variants only.
+    runs = []
+    for i, alpha in enumerate((0.0, 0.1, 0.2, 0.3)):
+        for seed in range(4):
+            dead = 0.08 - 0.02 * i + 0.005 * rng.standard_normal()
+            grad = 2.0 + 0.5 * i + 0.05 * rng.standard_normal()
+            act = "relu" if alpha == 0 else "leaky_relu"
+            runs.append(run(act, alpha, "stressed", seed, metrics=rows(dead=dead, grad=grad)))
+    analysis = analyse(runs)
+    pearson, _ = analysis.centred["stressed"]
+    assert pearson.n == 16 and math.isnan(pearson.p_holm)  # outside the Holm family
+    assert analysis.correlations[0].r < -0.9 and abs(pearson.r) < 0.6
+    text = _mechanism_bullet(analysis.correlations, "", analysis.centred["stressed"])
+    assert "the association is between variants, not between runs (mechanism.png" in text
+    # The centred correlations stay out of Holm's family.
+    tested = sum(math.isfinite(c.test.p) for c in analysis.comparisons)
+    assert analysis.family == tested + sum(math.isfinite(c.p) for c in analysis.correlation_tests)
+    assert all(math.isnan(c.p_holm) for c in analysis.centred["stressed"])
+    # Within each variant too: then the reading says so.
+    linked = [
+        dataclasses.replace(
+            r, metrics=rows(dead=0.08 - 0.02 * i + 0.01 * s, grad=2.0 + 0.5 * i - 0.1 * s)
+        )
+        for r, (i, s) in zip(runs, [(i, s) for i in range(4) for s in range(4)], strict=True)
+    ]
+    both = analyse(linked)
+    assert both.centred["stressed"][0].r == pytest.approx(-1.0)
+    text = _mechanism_bullet(both.correlations, "", both.centred["stressed"])
+    assert "runs of one variant with more dead channels also passed less gradient" in text
+    # No spread within any variant in the dead channels: cannot be assessed.
+    flat = analyse(study_runs([0.0] * 3, [0.0] * 3, [20, 21, 22], [23, 24, 25]))
+    assert math.isnan(flat.centred["tutorial"][0].r)
+
+
+def test_recall_and_precision_say_what_a_worse_fd_is_made_of():
+    runs = []
+    for i, alpha in enumerate((0.0, 0.1, 0.2, 0.3)):
+        for seed in range(3):
+            fin = final(fd=50 + 20 * i + seed, recall=0.6 - 0.08 * i + 0.01 * seed)
+            fin["generator"]["precision"] = 0.55 + 0.03 * ((i + seed) % 3 - 1)
+            act = "relu" if alpha == 0 else "leaky_relu"
+            runs.append(run(act, alpha, "stressed", seed, metrics=rows(), fin=fin))
+    analysis = analyse(runs)
+    text = quality_bullet("stressed", analysis)
+    assert "(results table; descriptive, not in the Holm family)" in text
+    assert "recall fell as alpha grew (Spearman" in text
+    assert "precision shows no clear trend with alpha" in text
+    assert "less varied digits rather than worse or better drawn ones" in text
+
+
+def test_snapshot_bullet_gives_the_last_step_of_fd():
+    def fds(last):
+        metrics = rows(epochs=4)
+        for row, fd in zip(metrics, (NAN, 60.0, NAN, last), strict=True):
+            row["fd"] = fd
+        return metrics
+
+    runs = [
+        run("relu", 0, "paper", 0, metrics=fds(80.0), fin=final(fd=79.0)),
+        run("relu", 0, "paper", 1, metrics=fds(55.0), fin=final(fd=54.0)),
+        run("relu", 0, "paper", 2, metrics=fds(58.0), fin=final(fd=57.0)),
+    ]
+    text = snapshot_bullet("paper", group_runs(runs))
+    assert "the final FD is one snapshot of a moving curve (fd.png)" in text
+    assert (
+        "FD moved by a median of 5.00, up by as much as 20.0 (relu, seed 0: 60.0 at epoch 2" in text
+    )
+    assert "down by as much as 5.00 (relu, seed 1: 60.0 at epoch 2, 55.0 at epoch 4)" in text
+    assert "sd of final FD over seeds is 13.7 here (results table)" in text
+    assert "Mean FD over training spreads less over seeds (sd 6.83)" in text
+
+
+def test_per_epoch_collapse_flags_find_relapses_not_the_start():
+    scores = (1.0, 4.0, 1.5, 6.0, NAN, 7.0)  # flagged at the start, passes, relapses, passes
+    metrics = rows(epochs=6)
+    for row, score in zip(metrics, scores, strict=True):
+        row["score"], row["recall"] = score, NAN if math.isnan(score) else 0.5
+        row["fd"] = NAN if math.isnan(score) else 300 / score
+    relapsing = run("relu", 0, "paper", 0, metrics=metrics, fin=final())
+    np.testing.assert_array_equal(collapse_flags(relapsing), [1, 0, 1, 0, NAN, 0])
+    assert flagged_at_start(relapsing) == 1.0
+    (relapse,) = relapses(relapsing)
+    assert (relapse.epoch, relapse.score, relapse.back) == (3.0, 1.5, 4.0)
+    steady = run("relu", 0, "paper", 1, metrics=rows(epochs=6), fin=final())
+    assert relapses(steady) == [] and flagged_at_start(steady) == 0.0
+    never = [{**row, "score": 1.0} for row in rows(epochs=4)]
+    assert math.isnan(flagged_at_start(run(metrics=never))) and relapses(run(metrics=never)) == []
+    analysis = analyse([relapsing, steady])
+    assert len(analysis.groups) == 1
+    assert "| paper | relu | 2 | 0 | 2 | 0 of 2 (0%) | 1 of 2 (seed 0: epoch 3) |" in "\n".join(
+        collapse_table(analysis.groups)
+    )
+    section = "\n".join(relapse_section(analysis.groups))
+    assert "At the start, 1 of 2 evaluated runs met the collapse rule" in section
+    assert "| paper | relu | 0 | 3 | 1.50 | 0.500 | 200 | epoch 4 |" in section
+    text = relapse_bullet(analysis)
+    assert "1 of 2 runs met the collapse rule again after having passed it" in text
+    assert "paper relu seed 0 at epoch 3 (score 1.50" in text and "crosses in fd.png" in text
+    assert "do not show the 1 that had recovered by then" in text
+    assert "No run met the collapse rule again" in relapse_bullet(analyse([steady]))
+
+
+def test_power_line_gives_the_t_that_holm_first_step_needs():
+    runs = study_runs([0.1, 0.3, 0.2], [0.2, 0.1, 0.3], [20, 30, 25], [22, 28, 26])
+    analysis = analyse(runs)
+    bar = analysis.first_step()
+    tested = [c.test for c in analysis.comparisons if math.isfinite(c.test.p)]
+    assert bar.family == analysis.family and bar.threshold == pytest.approx(0.05 / analysis.family)
+    assert bar.df_low == pytest.approx(min(t.df for t in tested))
+    expected = scipy_stats.t.isf(0.05 / analysis.family / 2, bar.df_low)
+    assert bar.t_high == pytest.approx(expected) and bar.t_high >= bar.t_low > 2
+    # A t at the bar gives exactly the first step's p.
+    assert 2 * scipy_stats.t.sf(bar.t_high, bar.df_low) == pytest.approx(bar.threshold)
+    line = power_line(analysis)
+    assert line.startswith("What could hold: with 3 runs on a side, the Welch tests here have")
+    assert f"at most 0.05/{analysis.family} = {bar.threshold:.4f}" in line
+    assert "it is not evidence that the variants are alike" in line
+    bullets = reading(analysis)
+    assert any("only a very large difference could have held" in b for b in bullets)
+    assert power_line(analyse(study_runs([0.4], [0.0], [20.0], [21.0]))) == ""  # none tested
+
+
+def test_fd_headers_and_best_fd_note_name_their_sample_sizes(tmp_path):
+    runs = []
+    for seed, (best, last) in enumerate(((30.0, 35.0), (30.0, 25.0))):
+        folder = tmp_path / f"run{seed}"
+        folder.mkdir()
+        (folder / "config.json").write_text('{"eval_n": 2000}')
+        metrics = [{**row, "fd": best} for row in rows(epochs=2)]
+        fin = {**final(fd=last), "n": 10000}
+        runs.append(run(seed=seed, metrics=metrics, fin=fin, run_dir=folder))
+    groups = group_runs(runs)
+    header = results_table(groups)[0]
+    assert "| final FD, N = 10,000 | best FD during training, N = 2,000 (epoch) |" in header
+    note = best_fd_note(groups)
+    assert "on 2,000 samples against 10,000" in note
+    assert "in 1 of 2 runs the best FD during training is above the final FD" in note
+    # Without a config.json or a final sample count, no sample size is claimed.
+    bare = results_table(group_runs([run(metrics=rows(), fin={**final(), "n": None})]))[0]
+    assert "| final FD | best FD during training (epoch) |" in bare
+
+
+def test_pilots_say_which_classifier_scored_them_and_how_their_classes_share_out():
+    def judged(digest, histogram=None):
+        fin = final()
+        fin["classifier"] = {"test_accuracy": 0.992 if digest is None else 0.9918}
+        if digest:
+            fin["classifier"]["weights_sha256"] = digest
+        if histogram:
+            fin["generator"]["histogram"] = histogram
+            fin["reference"]["histogram"] = [100] * 10
+        return fin
+
+    grid = [run(seed=s, metrics=rows(), fin=judged("ab" * 32)) for s in range(2)]
+    lopsided = [30, 3, 100, 333, 14, 133, 29, 75, 35, 248]
+    pilot = run("leaky_relu", 0.3, metrics=rows(), fin=judged(None, lopsided))
+    bare = run("relu", 0, metrics=rows())
+    note = pilot_classifier_note([pilot, bare], grid)
+    assert (
+        "the grid's runs were all scored by one copy (test accuracy 99.18%, weights ababab" in note
+    )
+    assert f"leaky_relu {ALPHA}=0.3 at batch 8: test accuracy 99.20%, no weights digest" in note
+    assert "relu at batch 8: not recorded (no final evaluation)" in note
+    assert pilot_classifier_note([grid[0]], grid) == ""  # scored by the grid's own copy
+    balance = class_balance(pilot)
+    assert "from 0.3% of the samples (class 1) to 33.3% (class 3)" in balance
+    assert "real test images range from 10.0% to 10.0%" in balance
+    assert "does not look at how the samples share out over the classes" in balance
+    assert class_balance(bare) == ""
+    section = "\n".join(pilot_section([pilot], grid))
+    assert balance in section and "no weights digest" in section
+
+
+def test_curves_use_ddof_1_and_all_zero_panels_are_left_out():
+    from gan_tf.report.figures import COLUMNS, _curve, _panels, kept_panels
+
+    runs = [run(seed=s, metrics=rows(dead=d)) for s, d in enumerate((0.1, 0.3))]
+    epochs_, mean, sd = _curve(runs, "dead_channels_2")
+    assert list(epochs_) == list(range(1, EPOCHS + 1))
+    assert mean[0] == pytest.approx(0.2) and sd[0] == pytest.approx(np.std([0.1, 0.3], ddof=1))
+    assert math.isnan(_curve(runs[:1], "dead_channels_2")[2][0])  # one run: no band
+    # Layer 1 is all zero at both settings, layer 2 at one: one panel is left to draw.
+    quiet = [{**row, "dead_channels_1": 0.0} for row in rows(dead=0.0)]
+    loud = [{**row, "dead_channels_1": 0.0} for row in rows(dead=0.2)]
+    analysis = analyse([run(setting="paper", metrics=quiet), run(setting="stressed", metrics=loud)])
+    dead = [c for c in COLUMNS if c.plot == "dead.png"]
+    rows_, settings, notes = kept_panels(analysis, dead, _panels(analysis, dead))
+    assert [c.key for c in rows_] == ["dead_channels_2"] and settings == ["stressed"]
+    assert notes == ["dead channels, layer 1 (paper, stressed)", "dead channels, layer 2 (paper)"]
+    # All zero everywhere: every panel stays, rather than an empty figure.
+    flat = analyse([run(setting="paper", metrics=quiet)])
+    assert kept_panels(flat, dead, _panels(flat, dead))[2] == []
+
+
 # --- Frames -----------------------------------------------------------------------------
 
 
@@ -499,13 +836,17 @@ def test_reference_says_when_runs_were_judged_by_different_classifiers():
     assert "test accuracy 99.20%, weights cdcdcdcd (1 run(s), real-data FD 0.950)" in twins
 
 
-def test_progress_gif_has_a_frame_per_epoch_at_native_size(study):
+def test_progress_gif_has_a_frame_per_epoch_at_twice_the_native_size(study):
     frames = iio.imread(study[0].parent / GIF_NAME, index=None)
     assert frames.shape[0] == EPOCHS
     cell = image_grid(make_images(4)).shape  # the saved grid, GRID_SCALE undone
-    assert GRID_SCALE > 1 and cell == (62, 62)
-    assert 2 * cell[0] < frames.shape[1] < 2 * cell[0] + 60  # a row per setting
-    assert 3 * cell[1] < frames.shape[2] < 3 * cell[1] + 40  # a column per variant
+    assert GRID_SCALE > 1 and cell == (62, 62) and GIF_SCALE == 2
+    side = [GIF_SCALE * c for c in cell]  # each grid pixel drawn 2 x 2
+    assert 2 * side[0] < frames.shape[1] < 2 * side[0] + 60  # a row per setting
+    assert 3 * side[1] < frames.shape[2] < 3 * side[1] + 40  # a column per variant
+    # In GIF_LEVELS greys, black and white kept.
+    assert len(np.unique(frames[..., 0])) <= GIF_LEVELS
+    assert frames.min() == 0 and frames.max() == 255
 
 
 def test_report_without_metrics_or_frames(tmp_path):
@@ -566,7 +907,7 @@ def test_comparison_of_two_runs(study, tmp_path):
 
 
 def test_compare_command_on_run_folders(tmp_path, capsys):
-    from gan_tf.compare import main
+    from gan_tf.cli.compare import main
     from gan_tf.config import Config
     from gan_tf.rundir import RunDir
 

@@ -27,13 +27,14 @@ from gan_tf.images import GRID_SCALE, save_gif, upscale
 from gan_tf.report.stats import (
     Analysis,
     RunResult,
-    column,
-    epochs,
+    course,
     is_collapsed,
+    mean_sd,
+    relapses,
     variant_label,
     variant_order,
 )
-from gan_tf.report.text import fmt
+from gan_tf.report.text import fmt, sample_size
 from gan_tf.rundir import RunDir
 
 DPI = 100
@@ -41,6 +42,12 @@ GIF_NAME = "progress.gif"
 MECHANISM_NAME = "mechanism.png"
 SAMPLES_NAME = "samples.png"
 MARKERS = "osD^vP*X"
+# progress.gif draws each grid pixel GIF_SCALE x GIF_SCALE, in GIF_LEVELS grey levels: twice
+# the size of the digits costs four times the pixels, and 64 greys (a step of about 4 in
+# 255, hard to see) keep the file within what the repository commits (tests/test_docs.py).
+GIF_SCALE = 2
+GIF_LEVELS = 64
+BAND = "line: mean over seeds; band: ± 1 sd over seeds (ddof=1)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +72,7 @@ COLUMNS = (
     Column("disc_loss", "disc_loss", "losses.png"),
 )
 CURVE_TITLES = {
-    "fd.png": "Fréchet distance during training (lower is better; collapsed runs left out)",
+    "fd.png": "Fréchet distance during training{n} (lower is better; collapsed runs left out)",
     "dead.png": "Discriminator channels with pre-activation ≤ 0 on every probe image",
     "grad.png": "Gradient reaching the generator",
     "losses.png": "Losses",
@@ -90,55 +97,111 @@ def _save(fig: Figure, path: Path, gray: bool = False) -> None:
 
 
 def _curve(runs: Sequence[RunResult], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Epochs where any run measured `key`, with the mean and std over those runs."""
-    by_epoch: dict[float, list[float]] = {}
-    for run in runs:
-        for epoch, value in zip(epochs(run), column(run, key), strict=True):
-            if math.isfinite(value):
-                by_epoch.setdefault(epoch, []).append(value)
-    x = np.asarray(sorted(by_epoch))
-    mean = np.asarray([np.mean(by_epoch[e]) for e in x])
-    return x, mean, np.asarray([np.std(by_epoch[e]) for e in x])
+    """Epochs where any run measured `key`, with the mean and the sd (ddof=1, NaN where
+    only one run has the epoch) over those runs."""
+    x, values = course(runs, key)
+    return (x, *mean_sd(values))
+
+
+def _panels(analysis: Analysis, columns: Sequence[Column]) -> dict:
+    """(column key, setting) -> [(group, epochs, mean, sd)] of every line to draw."""
+    panels = {}
+    for spec in columns:
+        for setting in analysis.settings:
+            lines = []
+            for group in (g for g in analysis.groups if g.setting == setting):
+                runs = [run for run in group.runs if not (spec.fd and is_collapsed(run))]
+                x, mean, sd = _curve(runs, spec.key)
+                if len(x):
+                    lines.append((group, x, mean * spec.scale, sd * spec.scale))
+            panels[spec.key, setting] = lines
+    return panels
+
+
+def _zero(lines: list) -> bool:
+    """A panel with data, all of it 0: nothing to see but a flat line."""
+    values = [v for _, _, mean, _ in lines for v in mean if math.isfinite(v)]
+    return bool(values) and not any(values)
+
+
+def kept_panels(
+    analysis: Analysis, columns: Sequence[Column], panels: dict
+) -> tuple[list[Column], list[str], list[str]]:
+    """The rows (columns of metrics) and settings worth a panel, and notes on the panels
+    left out: those whose data are all 0. Where every panel with data is all 0, all stay."""
+    zero = {key for key, lines in panels.items() if _zero(lines)}
+    if len(zero) == sum(bool(lines) for lines in panels.values()):
+        return list(columns), list(analysis.settings), []
+    rows = [c for c in columns if any((c.key, s) not in zero for s in analysis.settings)]
+    settings = [s for s in analysis.settings if any((c.key, s) not in zero for c in rows)]
+    notes = []
+    for spec in columns:
+        left = [s for s in analysis.settings if (spec.key, s) in zero]
+        left = [s for s in left if spec not in rows or s not in settings]
+        if left:
+            notes.append(f"{spec.title} ({', '.join(left)})")
+    return rows, settings, notes
+
+
+def _relapse_marks(ax, group, color) -> bool:
+    """Crosses at the epochs where a run of `group` met the collapse rule again."""
+    marked = False
+    for run in group.runs:
+        if is_collapsed(run):
+            continue
+        for x in relapses(run):
+            if math.isfinite(x.fd):
+                ax.scatter([x.epoch], [x.fd], marker="x", s=45, color=color, zorder=3)
+                marked = True
+    return marked
 
 
 def plot_curves(analysis: Analysis, name: str, path: Path) -> None:
     """One row per Column of figure `name`, one column per setting, a line per variant
-    (mean over seeds, shaded ±std)."""
+    (mean over seeds, shaded ± 1 sd with ddof=1). Panels whose data are all 0 are left
+    out and named in the figure; FD panels mark relapses into collapse with crosses."""
     columns = [c for c in COLUMNS if c.plot == name]
-    settings, variants = analysis.settings, _variants(analysis)
-    fig = Figure(figsize=(0.6 + 4.4 * len(settings), 0.6 + 3.0 * len(columns)))
+    variants = _variants(analysis)
+    panels = _panels(analysis, columns)
+    columns, settings, dropped = kept_panels(analysis, columns, panels)
+    fig = Figure(figsize=(0.6 + 4.4 * max(len(settings), 1.5), 1.0 + 3.0 * len(columns)))
     fig.set_layout_engine("constrained")
     axes = fig.subplots(len(columns), len(settings), squeeze=False, sharex=True, sharey="row")
-    handles = {}
+    handles, marked = {}, False
     for r, spec in enumerate(columns):
         plotted = []
         for c, setting in enumerate(settings):
-            ax = axes[r][c]
-            for group in (g for g in analysis.groups if g.setting == setting):
-                runs = [run for run in group.runs if not (spec.fd and is_collapsed(run))]
-                x, mean, std = _curve(runs, spec.key)
-                if not len(x):
-                    continue
-                mean, std, color = mean * spec.scale, std * spec.scale, variants[group.label]
+            ax, lines = axes[r][c], panels[spec.key, setting]
+            for group, x, mean, sd in lines:
+                color = variants[group.label]
                 marker = "o" if len(x) <= 12 else None  # markers only where they stay apart
                 (line,) = ax.plot(x, mean, color=color, label=group.label, marker=marker, ms=3)
-                ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+                ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
                 handles.setdefault(group.label, line)
                 plotted.extend(mean)
-            if not ax.lines:
+                if spec.fd:
+                    marked |= _relapse_marks(ax, group, color)
+            if not lines:
                 ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+            elif _zero(lines):
+                ax.text(0.5, 0.5, "0 at every epoch", ha="center", va="center",
+                        transform=ax.transAxes)  # fmt: skip
             ax.set_title(setting if len(columns) == 1 else f"{spec.title}, {setting}", fontsize=10)
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if r == len(columns) - 1:
-                ax.set_xlabel("epoch")
             if c == 0:
                 ax.set_ylabel(spec.title + spec.unit)
         if spec.log and plotted and min(plotted) > 0:  # the row shares its y axis
             axes[r][0].set_yscale("log")
+    if marked:
+        cross = axes[0][0].scatter([], [], marker="x", color="gray")
+        handles["a run meeting the collapse rule again"] = cross
     if handles:
-        fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
-    fig.suptitle(CURVE_TITLES[name])
+        fig.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=8)
+    n = sample_size([run for g in analysis.groups for run in g.runs])
+    fig.suptitle(CURVE_TITLES[name].format(n=f", N = {n:,.0f} samples" if math.isfinite(n) else ""))
+    note = BAND + (f"\n0 at every epoch, not drawn: {'; '.join(dropped)}" if dropped else "")
+    fig.supxlabel(f"epoch\n{note}", fontsize=9)
     _save(fig, path)
 
 
@@ -182,6 +245,11 @@ def plot_mechanism(analysis: Analysis, path: Path) -> None:
     title = f"{pearson.n} runs: Pearson r {fmt(pearson.r, 2)}, Spearman \u03c1 {fmt(spearman.r, 2)}"
     for setting, (p, s) in analysis.within.items():
         title += f"\nwithin {setting}: r {fmt(p.r, 2)}, \u03c1 {fmt(s.r, 2)}"
+        if setting in analysis.centred:
+            title += f"; centred within each variant: r {fmt(analysis.centred[setting][0].r, 2)}"
+    if not analysis.within and analysis.centred:
+        ((p, _),) = analysis.centred.values()
+        title += f"\ncentred within each variant: r {fmt(p.r, 2)}"
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("dead channels of D's layer 2, mean over epochs (%)")
     ax.set_ylabel("‖∂gen_loss/∂image‖, mean over epochs")
@@ -333,6 +401,12 @@ def frame_sheets(
     return sheets
 
 
+def _posterise(image: np.ndarray, levels: int = GIF_LEVELS) -> np.ndarray:
+    """`image` in `levels` evenly spaced greys, black and white kept."""
+    steps = np.rint(np.asarray(image, dtype=float) * (levels - 1) / 255)
+    return np.rint(steps * 255 / (levels - 1)).astype(np.uint8)
+
+
 def progress_gif(analysis: Analysis, chosen: dict, path: Path, fps: float = 4) -> list[str]:
     """Writes the GIF: a row per setting, a column per variant, a frame per epoch.
 
@@ -340,10 +414,10 @@ def progress_gif(analysis: Analysis, chosen: dict, path: Path, fps: float = 4) -
         Notes on what was missing; [] and no file where no run has a readable frame.
     """
     cells = {key: frames for key, (_, frames) in chosen.items()}
-    sheets = frame_sheets(analysis.settings, list(_variants(analysis)), cells)
+    sheets = frame_sheets(analysis.settings, list(_variants(analysis)), cells, GIF_SCALE)
     if not sheets:
         return []
-    save_gif(list(sheets.values()), path, fps=fps)
+    save_gif([_posterise(sheet) for sheet in sheets.values()], path, fps=fps)
     notes = []
     for group in analysis.groups:
         if not group.runs:

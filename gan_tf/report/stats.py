@@ -4,13 +4,20 @@ Reduces `RunResult`s to numbers; nothing draws or writes. The rules (text.RULES 
 them in the report): Welch's t interval and test for each LeakyReLU variant against relu
 within a setting, Holm's correction over every p-value of the report, and a collapse
 flag that keeps collapsed runs out of every FD figure. Diverged runs are kept apart.
+
+Besides the tests, descriptive figures that Holm's family leaves out: per-epoch curves
+(`course`), per-epoch collapse flags (`collapse_flags`, `relapses`), trends of a per-run
+measure with alpha (`Analysis.trends`) and the mechanism's correlation within each variant
+(`Analysis.centred`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +34,9 @@ BOOTSTRAP_SEED = 0
 PERMUTATIONS = 9999
 QUALITY_KEYS = ("fd", "score", "covered", "mode_kl", "precision", "recall")
 FD_KEYS = ("fd", "fd_best", "fd_best_epoch", "fd_auc")  # never given for a collapsed run
+# Descriptive trends with alpha, per setting: the gradient reaching G, and the two halves of
+# sample quality (recall: how much of the data's variety; precision: how data-like each one).
+TREND_KEYS = ("gen_image_grad_norm", "recall", "precision")
 NAN = float("nan")
 
 
@@ -160,6 +170,115 @@ def is_collapsed(run: RunResult) -> bool | None:
     if not (math.isfinite(score) or math.isfinite(recall)):
         return None
     return bool(score < COLLAPSE_SCORE or recall < COLLAPSE_RECALL)  # NaN compares False
+
+
+def collapse_flags(run: RunResult) -> np.ndarray:
+    """The collapse rule applied to each metrics row: 1 where an evaluated epoch meets it
+    (score < COLLAPSE_SCORE or recall < COLLAPSE_RECALL), 0 where it does not, NaN where
+    the epoch was not evaluated."""
+    score, recall = column(run, "score"), column(run, "recall")
+    evaluated = np.isfinite(score) | np.isfinite(recall)
+    with np.errstate(invalid="ignore"):
+        flagged = (score < COLLAPSE_SCORE) | (recall < COLLAPSE_RECALL)  # NaN compares False
+    return np.where(evaluated, flagged.astype(float), NAN)
+
+
+@dataclasses.dataclass(frozen=True)
+class Relapse:
+    """An evaluated epoch that met the collapse rule after an earlier one had not."""
+
+    epoch: float
+    score: float
+    recall: float
+    fd: float
+    back: float  # the next evaluated epoch that passed the rule again; NaN: none did
+
+
+def relapses(run: RunResult) -> list[Relapse]:
+    """The run's evaluated epochs that met the collapse rule after it had first passed it:
+    a generator that had drawn digits and lost them (epochs flagged before the first pass
+    are the start of training, before digits form, and are not counted here)."""
+    flags = collapse_flags(run)
+    passed = np.flatnonzero(flags == 0)
+    if not passed.size:
+        return []
+    when, score, recall, fd = (
+        epochs(run),
+        column(run, "score"),
+        column(run, "recall"),
+        column(run, "fd"),
+    )
+    out = []
+    for i in np.flatnonzero(flags == 1):
+        if i > passed[0]:
+            later = passed[passed > i]
+            back = float(when[later[0]]) if later.size else NAN
+            out.append(
+                Relapse(float(when[i]), float(score[i]), float(recall[i]), float(fd[i]), back)
+            )
+    return out
+
+
+def flagged_at_start(run: RunResult) -> float:
+    """The last epoch of the run's first stretch of evaluated epochs that met the collapse
+    rule (0 if its first evaluation passed; NaN if it never passed or was never evaluated)."""
+    flags = collapse_flags(run)
+    evaluated = np.flatnonzero(np.isfinite(flags))
+    passed = np.flatnonzero(flags == 0)
+    if not evaluated.size or not passed.size:
+        return NAN
+    before = evaluated[evaluated < passed[0]]
+    return float(epochs(run)[before[-1]]) if before.size else 0.0
+
+
+def course(runs: Sequence[RunResult], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """A per-epoch column over runs: the epochs where any run measured `key`, and a
+    (runs x epochs) table of the values (NaN where a run has none at that epoch)."""
+    x = np.asarray(
+        sorted(
+            {
+                e
+                for run in runs
+                for e, v in zip(epochs(run), column(run, key), strict=True)
+                if math.isfinite(v)
+            }
+        )
+    )
+    table = np.full((len(runs), x.size), NAN)
+    for i, run in enumerate(runs):
+        for e, v in zip(epochs(run), column(run, key), strict=True):
+            if math.isfinite(v):
+                table[i, np.searchsorted(x, e)] = v
+    return x, table
+
+
+def mean_sd(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of a `course` table: the mean and the sd (ddof=1, NaN below 2 values)."""
+    n = np.isfinite(table).sum(axis=0)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(table, axis=0) if table.size else np.zeros(0)
+        sd = np.nanstd(table, axis=0, ddof=1) if table.size else np.zeros(0)
+    return mean, np.where(n > 1, sd, NAN)
+
+
+def eval_n(run: RunResult) -> float:
+    """How many samples the run's evaluations during training used (its config.json's
+    eval_n; NaN where the run folder does not say)."""
+    try:
+        config = json.loads((Path(run.run_dir) / "config.json").read_text())
+    except (OSError, ValueError):
+        return NAN
+    return as_float(config.get("eval_n")) if isinstance(config, dict) else NAN
+
+
+def class_shares(figures: dict | None) -> np.ndarray | None:
+    """The share of each class among an evaluation's samples, from its figures (a final
+    evaluation's "generator" or "reference"); None where they have no class histogram."""
+    counts = np.asarray((figures or {}).get("histogram") or [], dtype=float)
+    if not counts.size or not np.isfinite(counts).all() or counts.sum() <= 0:
+        return None
+    return counts / counts.sum()
 
 
 def time_to_score(run: RunResult, threshold: float) -> tuple[float, float] | None:
@@ -296,6 +415,7 @@ class Welch:
     g: float = NAN
     p: float = NAN
     note: str = ""
+    df: float = NAN  # Welch-Satterthwaite degrees of freedom
 
 
 def welch(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Welch:
@@ -316,7 +436,7 @@ def welch(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Welch
     )
     correction = 1 - 3 / (4 * (a.size + b.size) - 9)  # Hedges' small-sample factor
     g = diff / pooled * correction if pooled > 0 else NAN
-    return Welch(a.size, b.size, diff, diff - half, diff + half, g, p)
+    return Welch(a.size, b.size, diff, diff - half, diff + half, g, p, df=df)
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
@@ -440,6 +560,12 @@ class Analysis:
     `slopes`: per setting, Spearman's correlation between the slope alpha (relu as 0) and
     the final FD of the setting's non-collapsed runs. Comparisons and correlations carry
     Holm-adjusted p-values over all of them together.
+
+    Outside Holm's family (descriptive; `p_holm` stays NaN): `centred`, per setting, the
+    mechanism's correlation after each variant's mean is taken from both measures (do runs
+    of one variant with more dead channels pass less gradient, or is the link only between
+    variants?); `trends`, per (setting, TREND_KEYS key), Spearman's correlation of alpha
+    with that per-run figure.
     """
 
     groups: list[Group]
@@ -448,6 +574,8 @@ class Analysis:
     correlations: tuple[Correlation, Correlation]
     within: dict[str, tuple[Correlation, Correlation]] = dataclasses.field(default_factory=dict)
     slopes: dict[str, Correlation] = dataclasses.field(default_factory=dict)
+    centred: dict[str, tuple[Correlation, Correlation]] = dataclasses.field(default_factory=dict)
+    trends: dict[tuple[str, str], Correlation] = dataclasses.field(default_factory=dict)
 
     @property
     def settings(self) -> list[str]:
@@ -473,6 +601,43 @@ class Analysis:
         within = [c for pair in self.within.values() for c in pair]
         return [*self.correlations, *within, *self.slopes.values()]
 
+    def first_step(self) -> FirstStep | None:
+        """What a comparison needs to hold at Holm's first step (None: nothing tested)."""
+        tested = [c.test for c in self.comparisons if math.isfinite(c.test.p)]
+        dfs = [t.df for t in tested if math.isfinite(t.df)]
+        if not dfs:
+            return None
+        threshold = ALPHA / self.family
+        low, high = min(dfs), max(dfs)
+        sizes = sorted({n for t in tested for n in (t.n_a, t.n_b)})
+        return FirstStep(
+            self.family,
+            threshold,
+            low,
+            high,
+            float(stats.t.isf(threshold / 2, high)),
+            float(stats.t.isf(threshold / 2, low)),
+            sizes[0],
+            sizes[-1],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstStep:
+    """The bar at Holm's first step: the smallest p-value of the `family` must be at most
+    `threshold` (ALPHA / family), which for a Welch test takes |t| of at least `t_low` at
+    its largest degrees of freedom `df_high`, and `t_high` at its smallest, `df_low`.
+    `n_low` and `n_high`: the fewest and most runs on a side of a tested comparison."""
+
+    family: int
+    threshold: float
+    df_low: float
+    df_high: float
+    t_low: float
+    t_high: float
+    n_low: int
+    n_high: int
+
 
 def analyse(runs: Sequence[RunResult]) -> Analysis:
     """Groups, comparisons, the mechanism's correlations and Holm over every p-value."""
@@ -495,6 +660,14 @@ def analyse(runs: Sequence[RunResult]) -> Analysis:
         setting: slope(groups, setting) for setting in dict.fromkeys(g.setting for g in groups)
     }
     raw = Analysis(groups, comparisons, points, correlations, within, slopes)
+    descriptive = {
+        "centred": {setting: centred(points, setting) for setting in settings},
+        "trends": {
+            (setting, key): slope(groups, setting, key)
+            for setting in raw.settings
+            for key in TREND_KEYS
+        },
+    }
     # Each test's adjusted p, looked up by the test itself (the order is `tests`' alone).
     adjusted = dict(zip(map(id, raw.tests), holm(raw._p_values()), strict=True))
 
@@ -508,18 +681,38 @@ def analyse(runs: Sequence[RunResult]) -> Analysis:
         tuple(map(adjust, correlations)),
         {setting: tuple(map(adjust, pair)) for setting, pair in within.items()},
         {setting: adjust(c) for setting, c in slopes.items()},
+        **descriptive,
     )
 
 
-def slope(groups: Sequence[Group], setting: str) -> Correlation:
-    """Spearman's correlation between alpha (relu as 0) and final FD over the setting's
-    runs that have one (collapsed runs have none); NaN with fewer than 3, or one alpha."""
+def centred(
+    points: Sequence[tuple[Group, RunResult, float, float]], setting: str
+) -> tuple[Correlation, Correlation]:
+    """The mechanism's correlation over the setting's runs after each variant's mean is
+    taken from both measures: what is left is how runs of one variant differ from each
+    other. NaN where no variant's runs differ in both (a variant of one run adds nothing)."""
+    mine = [p for p in points if p[0].setting == setting]
+    x, y = [], []
+    for variant in dict.fromkeys(p[0].variant for p in mine):
+        dead = np.asarray([p[2] for p in mine if p[0].variant == variant])
+        grad = np.asarray([p[3] for p in mine if p[0].variant == variant])
+        x += list(dead - dead.mean())
+        y += list(grad - grad.mean())
+    # Rounding leaves a variant without spread a few ulps off 0: that is no spread.
+    x = np.where(np.abs(x) < 1e-12, 0.0, x) if x else np.asarray(x)
+    return correlate(x, y)
+
+
+def slope(groups: Sequence[Group], setting: str, key: str = "fd") -> Correlation:
+    """Spearman's correlation between alpha (relu as 0) and a `run_values` figure (final
+    FD unless `key` says) over the setting's runs that have one (collapsed runs have no
+    FD); NaN with fewer than 3, or one alpha."""
     pairs = [
-        (group.variant[1], fd)
+        (group.variant[1], value)
         for group in groups
         if group.setting == setting
-        for fd in group.values("fd")
-        if math.isfinite(fd)
+        for value in group.values(key)
+        if math.isfinite(value)
     ]
     if not pairs:
         return Correlation("Spearman", 0)
