@@ -16,6 +16,13 @@ ACTIVATIONS = ("relu", "leaky_relu")
 DATASETS = ("mnist", "fashion_mnist")
 MIXED_PRECISION = ("off", "float16", "bfloat16")
 STRATEGIES = ("default", "mirrored", "multi_worker")
+# The fields whose value is one of a fixed set (the command line offers them as choices).
+CHOICES = {
+    "activation": ACTIVATIONS,
+    "dataset": DATASETS,
+    "mixed_precision": MIXED_PRECISION,
+    "strategy": STRATEGIES,
+}
 
 # Fields that fix the networks, or the layout of their checkpoint (float16
 # wraps the optimizers in loss scaling): a run folder holding a checkpoint
@@ -90,7 +97,7 @@ def _positive_int(config: Config, name: str, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"must be a positive integer, got {value!r}", setting=name)
 
 
 def _in_range(config: Config, name: str, interval: str) -> None:
@@ -103,7 +110,7 @@ def _in_range(config: Config, name: str, interval: str) -> None:
             value <= high if interval[-1] == "]" else value < high
         )
     if not ok:
-        raise ConfigError(f"{name} must be a number in {interval}, got {value!r}")
+        raise ConfigError(f"must be a number in {interval}, got {value!r}", setting=name)
 
 
 def validate(config: Config) -> None:
@@ -112,17 +119,11 @@ def validate(config: Config) -> None:
     Raises:
         ConfigError: naming the field, the bad value and what is valid.
     """
-    if config.activation not in ACTIVATIONS:
-        raise ConfigError(
-            f"activation must be one of {', '.join(ACTIVATIONS)}, got {config.activation!r}"
-        )
-    for name, valid in (("mixed_precision", MIXED_PRECISION), ("strategy", STRATEGIES)):
+    for name, valid in CHOICES.items():
         if getattr(config, name) not in valid:
             raise ConfigError(
-                f"{name} must be one of {', '.join(valid)}, got {getattr(config, name)!r}"
+                f"must be one of {', '.join(valid)}, got {getattr(config, name)!r}", setting=name
             )
-    if config.dataset not in DATASETS:
-        raise ConfigError(f"dataset must be one of {', '.join(DATASETS)}, got {config.dataset!r}")
     for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "buffer_size"):
         _positive_int(config, name)
     _positive_int(config, "num_examples_to_generate")
@@ -134,14 +135,14 @@ def validate(config: Config) -> None:
     _positive_int(config, "steps_per_call")
     _positive_int(config, "eval_n")
     if config.eval_n < 10:
-        raise ConfigError(f"eval_n must be at least 10, got {config.eval_n}")
+        raise ConfigError(f"must be at least 10, got {config.eval_n}", setting="eval_n")
     seed = config.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ConfigError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+        raise ConfigError(f"must be an integer in [0, 2**32), got {seed!r}", setting="seed")
     _in_range(config, "alpha", "[0, 1]")
     _in_range(config, "dropout", "[0, 1)")
     _in_range(config, "gen_lr", "(0, 1]")
     _in_range(config, "disc_lr", "(0, 1]")
     _in_range(config, "beta1", "[0, 1)")
     if not config.out_dir:
-        raise ConfigError("out_dir must not be empty")
+        raise ConfigError("must not be empty", setting="out_dir")

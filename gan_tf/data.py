@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gan_tf.errors import DataError
+from gan_tf.errors import DataError, Remedy
 
 IMAGE_SHAPE = (28, 28)
-# Where to look for MNIST when no --data is given, before downloading (offline machines,
+# Where to look for MNIST when no data path is given, before downloading (offline machines,
 # CI); each other dataset has its own variable (`data_env`), so a local MNIST is never
 # taken for Fashion-MNIST.
 DATA_ENV = "GAN_TF_DATA"
@@ -92,9 +92,13 @@ def _download(dataset: str) -> Data:
         (x_train, y_train), (x_test, y_test) = loaders[dataset].load_data()
     except Exception as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        offline = Remedy(
+            "offline, point {} at a local copy (a Keras-format .npz or a folder of its IDX "
+            f"files), or set ${data_env(dataset)} to one",
+            ("data",),
+        )
         raise DataError(
-            f"could not download {dataset} with Keras ({reason}); offline, pass --data "
-            "PATH to a local mnist.npz or a folder of IDX files"
+            f"could not download {dataset} with Keras ({reason})", remedies=[offline]
         ) from None
     return Data(x_train, y_train, x_test, y_test)
 

@@ -1,31 +1,81 @@
-"""gan_tf's error vocabulary, and the one mapping from errors to exit codes.
+"""gan_tf's error vocabulary.
 
 - `UserError` and its family (bad settings, data, run folder, evaluation): the
-  user can fix it; one line on stderr, exit code 2.
-- `DivergenceError`: a loss became NaN or infinite; exit code 3.
-- `TrainingInterrupted` (and a second Ctrl-C): exit code 130, the shell's code for SIGINT.
+  user can fix it.
+- `DivergenceError`: a loss became NaN or infinite.
+- `TrainingInterrupted`: Ctrl-C or SIGTERM stopped training after a checkpoint.
 
-Every command runs its body through `run_command`, so the mapping is written once.
-An exception outside this vocabulary is a bug and keeps its traceback.
+A library error names the setting at fault and the ways out by their `Config` field
+(`out_dir`) or `train()` keyword (`restart=True`), never by a command-line flag: the
+command layer (`gan_tf.cli.common.run_command`) spells them as flags and maps each
+error to one line and an exit code. An exception outside this vocabulary is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
-import sys
-import warnings
+import dataclasses
 from collections.abc import Callable
 
-EXIT_USER_ERROR = 2
-EXIT_DIVERGED = 3
-EXIT_INTERRUPTED = 130
+# Keywords of `train()` that are switches, not `Config` fields: a library message spells
+# them `restart=True`, the command line `--restart`.
+SWITCHES = ("restart", "allow_changes")
+
+
+def keyword(setting: str) -> str:
+    """How a library message names a setting: its `Config` field or `train()` keyword."""
+    return f"{setting}=True" if setting in SWITCHES else setting
+
+
+@dataclasses.dataclass(frozen=True)
+class Remedy:
+    """A way out of an error; `text` has a "{}" for each of `settings`, which the caller
+    spells (`keyword` in Python, a flag on the command line)."""
+
+    text: str
+    settings: tuple[str, ...]
+
+    def render(self, spell: Callable[[str], str] = keyword) -> str:
+        return self.text.format(*map(spell, self.settings))
+
+
+RESTART = Remedy("pass {} to move the earlier run aside and start over", ("restart",))
+ALLOW_CHANGES = Remedy("pass {} to continue it with these settings", ("allow_changes",))
+OTHER_OUT_DIR = Remedy("choose another {}", ("out_dir",))
 
 
 class UserError(ValueError):
-    """Something the user can fix; the message names the flag or file and what is wrong."""
+    """Something the user can fix.
+
+    Args:
+        message: what is wrong, naming the file or value.
+        setting: the `Config` field at fault, if one is: the message follows its name
+            ("out_dir" + " runs/x is a file, not a folder").
+        remedies: ways out, in the order to offer them.
+        resumes: the run folder of a run this error stopped midway, which the same
+            training resumes (the command layer says how).
+    """
+
+    def __init__(
+        self, message: str, *, setting: str | None = None, remedies=(), resumes: str | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.setting = setting
+        self.remedies = tuple(remedies)
+        self.resumes = resumes
+
+    def render(self, spell: Callable[[str], str] = keyword) -> str:
+        """The message with its setting and remedies spelled by `spell`."""
+        text = f"{spell(self.setting)} {self.message}" if self.setting else self.message
+        return "; ".join([text, *(remedy.render(spell) for remedy in self.remedies)])
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class ConfigError(UserError):
-    """A setting (a flag) is out of range or inconsistent."""
+    """A setting is out of range or inconsistent."""
 
 
 class DataError(UserError):
@@ -34,6 +84,10 @@ class DataError(UserError):
 
 class RunDirError(UserError):
     """The run folder cannot hold this run; the message says why."""
+
+
+class RunDirBusy(RunDirError):
+    """Another live process trains into the run folder."""
 
 
 class EvaluationError(DataError):
@@ -45,7 +99,12 @@ class DivergenceError(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped training after saving a checkpoint; says how to resume."""
+    """Ctrl-C or SIGTERM stopped training after saving a checkpoint; running the same
+    training again (into `resumes`, the run folder) continues it."""
+
+    def __init__(self, message: str, resumes: str | None = None):
+        super().__init__(message)
+        self.resumes = resumes
 
 
 def one_line(error: BaseException | str) -> str:
@@ -60,46 +119,3 @@ def file_error(error: OSError, what: str = "") -> UserError:
     name = error.filename or what or "a file"
     reason = error.strerror or one_line(error)
     return UserError(f"{name}: {reason}")
-
-
-def run_command(prog: str, body: Callable[[], int | None], resume_hint: str = "") -> int:
-    """Runs a command's body and turns gan_tf's errors into one line and an exit code.
-
-    Args:
-        prog: the command's name, e.g. "python -m gan_tf.train".
-        body: does the work; returns an exit code or None for 0.
-        resume_hint: appended to the message of a second Ctrl-C.
-
-    Returns:
-        The exit code: 0, or 2 (`UserError`, or a file-system `OSError`), 3 (divergence),
-        130 (interrupted).
-    """
-
-    def say(message: str) -> None:
-        print(f"{prog}: {message}", file=sys.stderr, flush=True)
-
-    def show_warning(message, category, filename, lineno, file=None, line=None):
-        say(f"warning: {one_line(message)}")
-
-    try:
-        with warnings.catch_warnings():
-            warnings.showwarning = show_warning  # one line each, like the errors
-            return body() or 0
-    except UserError as e:
-        say(f"error: {one_line(e)}")
-        return EXIT_USER_ERROR
-    except OSError as e:
-        say(f"error: {one_line(file_error(e))}")
-        return EXIT_USER_ERROR
-    except DivergenceError as e:
-        say(f"diverged: {one_line(e)}")
-        return EXIT_DIVERGED
-    except TrainingInterrupted as e:
-        print(file=sys.stderr)
-        say(one_line(e))
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        # A second Ctrl-C: files are written atomically, so the last good ones stay.
-        print(file=sys.stderr)
-        say("interrupted; every file written so far is complete" + resume_hint)
-        return EXIT_INTERRUPTED

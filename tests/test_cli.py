@@ -106,11 +106,11 @@ def refused(capsys, main, argv) -> str:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--alpha", "-1"], "alpha must be a number in [0, 1], got -1.0"),
+        (["--alpha", "-1"], "--alpha must be a number in [0, 1], got -1.0"),
         (["--activation", "tanh"], "invalid choice: 'tanh'"),
-        (["--epochs", "0"], "epochs must be a positive integer"),
+        (["--epochs", "0"], "--epochs must be a positive integer"),
         (["--batch-size", "many"], "invalid int value: 'many'"),
-        (["--gen-lr", "nan"], "gen_lr must be a number in (0, 1]"),
+        (["--gen-lr", "nan"], "--gen-lr must be a number in (0, 1]"),
         (["--data", "/nonexistent"], "/nonexistent: no such file or folder"),
         ("truncated", "corrupt or truncated gzip"),
         (["--resume"], "--resume: no checkpoint in"),

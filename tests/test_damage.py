@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gan_tf.cli import evaluate, generate, gif, train
-from gan_tf.errors import run_command
+from gan_tf.cli.common import run_command
 from gan_tf.rundir import read_metrics
 
 from conftest import labelled_data

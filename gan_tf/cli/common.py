@@ -1,4 +1,5 @@
-"""What every gan_tf command shares: flags derived from `Config`, one-line errors, quiet TF.
+"""What every gan_tf command shares: flags derived from `Config`, one-line errors and their
+exit codes, quiet TF.
 
 Each `Config` field's flag has its help text here, once; its type, choices and
 default come from the dataclass, so `train`, `study` and `evaluate` cannot disagree.
@@ -9,10 +10,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
+import warnings
 from collections.abc import Callable, Iterable
 
-from gan_tf.config import ACTIVATIONS, DATASETS, MIXED_PRECISION, STRATEGIES, Config
-from gan_tf.errors import run_command
+from gan_tf.config import CHOICES, Config
+from gan_tf.errors import (
+    DivergenceError,
+    TrainingInterrupted,
+    UserError,
+    file_error,
+    one_line,
+)
+
+EXIT_USER_ERROR = 2
+EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
 
 FLAG_HELP = {
     # model
@@ -60,12 +73,6 @@ FLAG_HELP = {
     "checkpoint_every": "save a checkpoint every N epochs (and always after the last)",
     "max_checkpoints": "checkpoints to keep",
 }
-CHOICES = {
-    "activation": ACTIVATIONS,
-    "dataset": DATASETS,
-    "mixed_precision": MIXED_PRECISION,
-    "strategy": STRATEGIES,
-}
 _METAVARS = {"int": "N", "float": "X", "str": "PATH"}
 _FIELDS = {field.name: field for field in dataclasses.fields(Config)}
 
@@ -79,8 +86,63 @@ def quiet_tensorflow() -> None:
 
 
 def flag(name: str) -> str:
-    """The flag of a `Config` field: batch_size -> --batch-size."""
+    """The flag of a `Config` field or `train()` switch: batch_size -> --batch-size."""
     return "--" + name.replace("_", "-")
+
+
+def run_command(
+    prog: str,
+    body: Callable[[], int | None],
+    resume_hint: str | Callable[[str], str] = "",
+) -> int:
+    """Runs a command's body and turns gan_tf's errors into one line and an exit code.
+
+    Library errors name settings by their `Config` field; here they are spelled as flags.
+
+    Args:
+        prog: the command's name, e.g. "python -m gan_tf.train".
+        body: does the work; returns an exit code or None for 0.
+        resume_hint: appended to the message of an interruption ("; run the same command
+            to resume"), or a function of the stopped run's folder (None if unknown) that
+            returns it.
+
+    Returns:
+        The exit code: 0, or 2 (`UserError`, or a file-system `OSError`), 3 (divergence),
+        130 (interrupted).
+    """
+
+    def say(message: str) -> None:
+        print(f"{prog}: {message}", file=sys.stderr, flush=True)
+
+    def hint(error: BaseException | None = None) -> str:
+        resumes = getattr(error, "resumes", None)
+        return resume_hint(resumes) if callable(resume_hint) else resume_hint
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        say(f"warning: {one_line(message)}")
+
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # one line each, like the errors
+            return body() or 0
+    except UserError as e:
+        say(f"error: {one_line(e.render(flag))}{hint(e) if e.resumes else ''}")
+        return EXIT_USER_ERROR
+    except OSError as e:
+        say(f"error: {one_line(file_error(e))}")
+        return EXIT_USER_ERROR
+    except DivergenceError as e:
+        say(f"diverged: {one_line(e)}")
+        return EXIT_DIVERGED
+    except TrainingInterrupted as e:
+        print(file=sys.stderr)
+        say(one_line(e) + hint(e))
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        # A second Ctrl-C: files are written atomically, so the last good ones stay.
+        print(file=sys.stderr)
+        say("interrupted; every file written so far is complete" + hint())
+        return EXIT_INTERRUPTED
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -126,7 +188,9 @@ class ArgumentParser(argparse.ArgumentParser):
                 help=f"{FLAG_HELP[name]} (default: {'none' if default is None else default})",
             )
 
-    def run(self, body: Callable[[], int | None], resume_hint: str = "") -> int:
+    def run(
+        self, body: Callable[[], int | None], resume_hint: str | Callable[[str], str] = ""
+    ) -> int:
         """Runs a command's body with gan_tf's one mapping from errors to exit codes.
 
         Returns 0 on success; any other code leaves by SystemExit, as argparse's own

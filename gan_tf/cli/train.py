@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
 
 from gan_tf.cli.common import ArgumentParser, given_config_values, quiet_tensorflow
 from gan_tf.config import Config
 from gan_tf.errors import ConfigError, RunDirError
 from gan_tf.rundir import RunDir
-from gan_tf.training.preflight import ALLOW_CHANGES_FLAG, RESTART_FLAG
 
 FLAG_GROUPS = {
     "model": ("activation", "alpha", "dropout", "noise_dim"),
@@ -64,13 +64,13 @@ def build_parser() -> ArgumentParser:
                 help="fail unless --out-dir holds a checkpoint (default: resume if one exists)",
             )
             group.add_argument(
-                ALLOW_CHANGES_FLAG,
+                "--allow-changes",
                 action="store_true",
                 help="continue a run folder with other training settings (batch size, "
                 "learning rates, beta1, seed, data); recorded in its config.json",
             )
             group.add_argument(
-                RESTART_FLAG,
+                "--restart",
                 action="store_true",
                 help="start over in a folder that holds an earlier (or damaged) run: its files "
                 "are moved to OUT_DIR.replaced-TIME, never deleted",
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     def body():
         config = config_from_args(args)
         if args.resume and args.restart:
-            raise ConfigError(f"--resume and {RESTART_FLAG} contradict each other")
+            raise ConfigError("--resume and --restart contradict each other")
         if args.resume and not RunDir(config.out_dir).latest_checkpoint():
             raise RunDirError(f"--resume: no checkpoint in {RunDir(config.out_dir).checkpoints}")
         from gan_tf.training.loop import train
@@ -114,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             restart=args.restart,
         )
 
-    return parser.run(body, resume_hint="; run the same command to resume")
+    def resume_hint(out_dir: str | None) -> str:
+        if out_dir is None:
+            return "; run the same command to resume"
+        return f"; resume with: {shlex.join([*parser.prog.split(), '--out-dir', out_dir])}"
+
+    return parser.run(body, resume_hint=resume_hint)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from gan_tf.errors import RunDirError
+from gan_tf.errors import Remedy, RunDirError
 from gan_tf.rundir import RunDir, checkpoint_step
 
 
@@ -66,16 +66,19 @@ class EpochProgress(tf.Module):
         """Refuses to finish an interrupted epoch whose batches would now differ.
 
         Raises:
-            RunDirError: --batch-size or --max-steps-per-epoch changed mid-epoch.
+            RunDirError: batch_size or max_steps_per_epoch changed mid-epoch.
         """
         if int(self.step) and (int(self.epoch_steps), int(self.batch_size)) != (
             epoch_steps,
             batch_size,
         ):
+            same = Remedy(
+                "finish it with the same {} and {}", ("batch_size", "max_steps_per_epoch")
+            )
             raise RunDirError(
                 f"the interrupted epoch ran {int(self.epoch_steps)} steps of batch "
-                f"{int(self.batch_size)}; finish it with the same --batch-size and "
-                "--max-steps-per-epoch"
+                f"{int(self.batch_size)}",
+                remedies=[same],
             )
 
     def describe(self) -> str:

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from gan_tf.config import Config
 from gan_tf.data import load_data, make_dataset, steps_per_epoch, training_images
-from gan_tf.errors import ConfigError, DivergenceError, RunDirError, TrainingInterrupted
+from gan_tf.errors import ConfigError, RunDirError, TrainingInterrupted
 from gan_tf.evaluation.sampling import save_generator
 from gan_tf.files import remove_stale_temporaries
 from gan_tf.images import make_gif
@@ -37,17 +37,10 @@ from gan_tf.training.preflight import (
 )
 from gan_tf.training.signals import stop_requests
 
-# Kept importable from here, where they were defined before gan_tf 0.2.
-__all__ = ["DivergenceError", "RunDirError", "TrainingInterrupted", "steps_per_epoch", "train"]
-
 
 def _log(verbose: int, message: str) -> None:
     if verbose:
         print(message, flush=True)
-
-
-def resume_hint(config: Config) -> str:
-    return f"resume with: python -m gan_tf.train --out-dir {config.out_dir}"
 
 
 def train(
@@ -87,7 +80,10 @@ def train(
     # A multi-worker strategy must exist before TensorFlow runs anything else.
     strategy = make_strategy(config.strategy)
     if models is not None and config.strategy != "default":
-        raise ConfigError("models built outside train() need --strategy default")
+        raise ConfigError(
+            f"must be 'default' for models built outside train(), got {config.strategy!r}",
+            setting="strategy",
+        )
     if not is_chief(strategy):
         # Every worker runs the same program; only the chief writes the run folder.
         task = strategy.cluster_resolver.task_id
@@ -106,7 +102,7 @@ def train(
         for note in filter(None, [lock_note, *preflight.notes]):
             _log(verbose, f"{run}: {note}")
         try:
-            if preflight.move_aside:
+            if preflight.earlier_run_to_move:
                 _log(verbose, f"{run}: moved the earlier run's files to {move_aside(run)}")
             remove_stale_temporaries(run.path)
             remove_checkpoint_debris(run)
@@ -119,7 +115,7 @@ def train(
             # Disk full or folder gone mid-run: every file is written atomically, so the
             # last good checkpoint, images and metrics are still in place.
             reason = e.strerror or e
-            raise RunDirError(f"cannot write to {run} ({reason}); {resume_hint(config)}") from None
+            raise RunDirError(f"cannot write to {run} ({reason})", resumes=config.out_dir) from None
 
 
 @dataclasses.dataclass
@@ -258,5 +254,5 @@ class _Training:
     def interrupted(self, where: str) -> TrainingInterrupted:
         self.save_checkpoint()
         self.save_final()
-        message = f"{self.stop['signal']}: stopped {where}; checkpoint saved; "
-        return TrainingInterrupted(message + resume_hint(self.config))
+        message = f"{self.stop['signal']}: stopped {where}; checkpoint saved"
+        return TrainingInterrupted(message, resumes=self.config.out_dir)

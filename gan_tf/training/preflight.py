@@ -5,8 +5,8 @@ half-copied folder, a full disk, a file re-saved by another program. Training on
 top of a damaged run could overwrite or mix results, so `check_run_dir` reads the
 folder first (config.json, metrics.csv, the newest checkpoint in full) and
 refuses, with one line naming the file, when they do not agree on how far the
-run got. Nothing is written until it passes. `--restart` moves an earlier run
-aside, never deleting it; `--allow-changes` continues a run with other settings.
+run got. Nothing is written until it passes. `restart` moves an earlier run
+aside, never deleting it; `allow_changes` continues a run with other settings.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gan_tf.config import ARCHITECTURE_FIELDS, Config
-from gan_tf.errors import RunDirError
+from gan_tf.errors import (
+    ALLOW_CHANGES,
+    OTHER_OUT_DIR,
+    RESTART,
+    RunDirBusy,
+    RunDirError,
+)
 from gan_tf.files import LockedError, folder_lock
 from gan_tf.rundir import LOCK_NAME, RunDir, read_metrics
 
@@ -37,19 +43,16 @@ TRAINING_FIELDS = (
     "buffer_size",
     "max_steps_per_epoch",
 )
-ALLOW_CHANGES_FLAG = "--allow-changes"
-RESTART_FLAG = "--restart"
-_RESTART_HINT = f"; pass {RESTART_FLAG} to move the earlier run aside and start over"
 
 
 @dataclasses.dataclass
 class Preflight:
     """What `check_run_dir` found: the record of setting changes to save, notes to
-    print, and whether an earlier run must be moved aside (`--restart`)."""
+    print, and whether an earlier run must be moved aside (`restart`)."""
 
     changes: list[dict]
     notes: list[str]
-    move_aside: bool = False
+    earlier_run_to_move: bool = False
 
 
 def _architecture(config: Config) -> dict:
@@ -82,24 +85,30 @@ def check_run_dir(
     try:
         _check_path(run.path)
         if restart:
-            return Preflight([], [], move_aside=_holds_files(run))
+            return Preflight([], [], earlier_run_to_move=_holds_files(run))
         return _check_run(run, config, allow_changes)
     except OSError as e:
         reason = e.strerror or e
-        raise RunDirError(f"--out-dir {run.path}: {reason} ({e.filename or run.path})") from None
+        raise RunDirError(
+            f"{run.path}: {reason} ({e.filename or run.path})", setting="out_dir"
+        ) from None
 
 
 def _check_path(path: Path) -> None:
     if path.is_symlink() and not path.exists():
-        raise RunDirError(f"--out-dir {path} is a dangling symbolic link")
+        raise RunDirError(f"{path} is a dangling symbolic link", setting="out_dir")
     if path.exists() and not path.is_dir():
-        raise RunDirError(f"--out-dir {path} is a file, not a folder")
+        raise RunDirError(f"{path} is a file, not a folder", setting="out_dir")
     existing = next(p for p in (path, *path.absolute().parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise RunDirError(f"cannot write to --out-dir {path} ({existing} is not writable)")
+        raise RunDirError(
+            f"{path} cannot be written ({existing} is not writable)", setting="out_dir"
+        )
     for part in path.absolute().parts:
         if len(os.fsencode(part)) > 255:  # NAME_MAX of every common file system
-            raise RunDirError(f"--out-dir {path}: File name too long (a name over 255 bytes)")
+            raise RunDirError(
+                f"{path}: File name too long (a name over 255 bytes)", setting="out_dir"
+            )
 
 
 def _holds_files(run: RunDir) -> bool:
@@ -122,8 +131,8 @@ def _check_run(run: RunDir, config: Config, allow_changes: bool) -> Preflight:
             if before.get(k) != v
         )
         raise RunDirError(
-            f"{run.path} holds a run with a different architecture: {differences}; "
-            f"choose another --out-dir{_RESTART_HINT}"
+            f"{run.path} holds a run with a different architecture: {differences}",
+            remedies=(OTHER_OUT_DIR, RESTART),
         )
     trained = bool(rows) or epoch is not None
     notes = []
@@ -139,8 +148,8 @@ def _check_run(run: RunDir, config: Config, allow_changes: bool) -> Preflight:
     listed = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in changed.items())
     if not allow_changes:
         raise RunDirError(
-            f"{run.path} was trained with other settings ({listed}); pass {ALLOW_CHANGES_FLAG} "
-            "to continue it with these, or choose another --out-dir"
+            f"{run.path} was trained with other settings ({listed})",
+            remedies=(ALLOW_CHANGES, OTHER_OUT_DIR),
         )
     start = (epoch or 0) + 1
     notes.append(f"continuing from epoch {start} with changed settings: {listed}")
@@ -159,23 +168,26 @@ def _checkpoint_epoch(run: RunDir) -> int | None:
 
     for folder in (run.checkpoints, run.latest_checkpoints):
         if folder.exists() and not folder.is_dir():
-            raise RunDirError(f"{folder} is not a folder (a damaged run folder){_RESTART_HINT}")
+            raise RunDirError(
+                f"{folder} is not a folder (a damaged run folder)", remedies=[RESTART]
+            )
         try:
             state = tf.train.get_checkpoint_state(str(folder)) if folder.is_dir() else None
         except Exception as e:  # a damaged text proto: the parser raises its own types
             reason = (str(e).splitlines() or [type(e).__name__])[0]
             raise RunDirError(
-                f"{folder / 'checkpoint'}: unreadable ({reason}){_RESTART_HINT}"
+                f"{folder / 'checkpoint'}: unreadable ({reason})", remedies=[RESTART]
             ) from None
         listed = state.model_checkpoint_path if state else None
         if (folder / "checkpoint").is_file() and not listed:
             raise RunDirError(
-                f"{folder / 'checkpoint'}: unreadable (names no checkpoint){_RESTART_HINT}"
+                f"{folder / 'checkpoint'}: unreadable (names no checkpoint)", remedies=[RESTART]
             )
         if listed and not Path(f"{folder / Path(listed).name}.index").is_file():
             raise RunDirError(
                 f"{folder / 'checkpoint'} names {Path(listed).name}, which is missing (a damaged "
-                f"run folder){_RESTART_HINT}"
+                "run folder)",
+                remedies=[RESTART],
             )
     path = run.latest_checkpoint()
     if path is None:
@@ -188,26 +200,29 @@ def _checkpoint_epoch(run: RunDir) -> int | None:
         return int(reader.get_tensor("progress/epoch/.ATTRIBUTES/VARIABLE_VALUE"))
     except (tf.errors.OpError, ValueError, IndexError, KeyError, RuntimeError) as e:
         reason = (str(e).splitlines() or [type(e).__name__])[0]
-        raise RunDirError(f"checkpoint {path} is damaged ({reason}){_RESTART_HINT}") from None
+        raise RunDirError(f"checkpoint {path} is damaged ({reason})", remedies=[RESTART]) from None
 
 
 def _check_agreement(run: RunDir, saved: Config | None, rows: list[dict], epoch) -> None:
     """Refuses a folder whose config, metrics and checkpoint disagree on how far it got."""
     done = len(rows)
     if [row["epoch"] for row in rows] != list(range(1, done + 1)):
-        raise RunDirError(f"{run.metrics}: its rows are not epochs 1 to {done}{_RESTART_HINT}")
+        raise RunDirError(f"{run.metrics}: its rows are not epochs 1 to {done}", remedies=[RESTART])
     if saved is None and (rows or epoch is not None):
-        raise RunDirError(f"{run.config} is missing from a folder that holds a run{_RESTART_HINT}")
+        raise RunDirError(
+            f"{run.config} is missing from a folder that holds a run", remedies=[RESTART]
+        )
     if epoch is None and done:
         raise RunDirError(
             f"{run.metrics} records {done} epoch(s) but {run.checkpoints} holds no checkpoint "
-            f"to continue them from{_RESTART_HINT}"
+            "to continue them from",
+            remedies=[RESTART],
         )
     # Each epoch writes its metrics row, then its checkpoint: the row may be one ahead.
     if epoch is not None and not epoch <= done <= epoch + 1:
         raise RunDirError(
-            f"{run.metrics} records {done} epoch(s) but the newest checkpoint holds {epoch}"
-            f"{_RESTART_HINT}"
+            f"{run.metrics} records {done} epoch(s) but the newest checkpoint holds {epoch}",
+            remedies=[RESTART],
         )
 
 
@@ -257,7 +272,7 @@ def locked_run_dir(run: RunDir) -> Iterator[str | None]:
             run.path.mkdir(parents=True, exist_ok=True)
             note = stack.enter_context(folder_lock(run.path))
         except LockedError as e:
-            raise RunDirError(f"{e}; wait for it to finish or choose another --out-dir") from None
+            raise RunDirBusy(f"{e}; wait for it to finish", remedies=[OTHER_OUT_DIR]) from None
         except OSError as e:
             reason = e.strerror or e
             raise RunDirError(f"cannot write to {e.filename or run.path} ({reason})") from None
