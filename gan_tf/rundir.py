@@ -40,6 +40,28 @@ LATEST_NAME = "latest"
 TENSORBOARD_NAME = "tensorboard"
 LOCK_NAME = ".lock"
 FRAME_GLOB = "image_at_epoch_*.png"
+
+# metrics.csv's columns. Every module that writes, reads or plots a measurement takes its
+# name from here.
+LOSS_COLUMNS = ("gen_loss", "disc_loss")
+# D's mean probability of "real" on the probe's real and generated images.
+D_REAL, D_FAKE = "d_real", "d_fake"
+# The gradient that reaches the generator: per image, and over G's weights.
+GRAD_TO_G = "gen_image_grad_norm"
+GEN_WEIGHT_GRAD = "gen_weight_grad_norm"
+# Measured for each hidden layer L of D, as MEASURE_L (see `layer_column`).
+LAYER_MEASURES = ("dead_channels", "dead_units", "negative", "act_grad_disc", "act_grad_gen")
+# Sample quality, in the epochs that are evaluated (and evaluation.json).
+QUALITY_COLUMNS = ("fd", "score", "covered", "mode_kl", "precision", "recall")
+
+
+def layer_column(measure: str, layer: int) -> str:
+    """The column of a per-layer measure: ("dead_channels", 2) -> "dead_channels_2"."""
+    return f"{measure}_{layer}"
+
+
+DEAD_CHANNELS_1 = layer_column("dead_channels", 1)
+DEAD_CHANNELS_2 = layer_column("dead_channels", 2)
 # Only exact names count as frames: "image_at_epoch_0002 copy.png" is not one.
 _FRAME = re.compile(r"image_at_epoch_(\d{4,})\.png")
 
@@ -148,24 +170,28 @@ class RunDir:
         return self.evaluation
 
     # --- checkpoints --------------------------------------------------------------
+    def checkpoint_folders(self) -> tuple[Path, Path]:
+        """checkpoints/ (the kept ones) and checkpoints/latest/ (the newest, written after
+        every epoch and on interruption)."""
+        return self.checkpoints, self.latest_checkpoints
+
     def latest_checkpoint(self) -> str | None:
-        """The newest checkpoint of the run: the highest step among the kept ones in
-        checkpoints/ and the one in checkpoints/latest/ (written after every epoch and
-        on interruption). None if there is none."""
+        """The newest checkpoint of the run, from either of `checkpoint_folders`; None if
+        there is none."""
         import tensorflow as tf
 
-        paths = []
-        for folder in (self.checkpoints, self.latest_checkpoints):
-            if folder.is_dir():
-                path = tf.train.latest_checkpoint(str(folder))
-                if path:
-                    paths.append(path)
-        return max(paths, key=checkpoint_step, default=None)
+        folders = [f for f in self.checkpoint_folders() if f.is_dir()]
+        return newest_checkpoint(tf.train.latest_checkpoint(str(f)) for f in folders)
 
 
 def checkpoint_step(path: str) -> int:
     """The number of a checkpoint path ("…/ckpt-470" -> 470): gan_tf numbers them by step."""
     return int(str(path).rsplit("-", 1)[1])
+
+
+def newest_checkpoint(paths) -> str | None:
+    """The highest-numbered of some checkpoint paths (None entries ignored), or None."""
+    return max(filter(None, paths), key=checkpoint_step, default=None)
 
 
 def latest_checkpoint(run_dir: str | Path) -> str | None:

@@ -27,13 +27,12 @@ from gan_tf.errors import EvaluationError
 from gan_tf.evaluation import metrics
 from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
 from gan_tf.files import atomic_path, waiting_lock, write_text
-from gan_tf.rundir import RunDir
+from gan_tf.rundir import QUALITY_COLUMNS, RunDir
 
 NUM_CLASSES = 10
 # Bump when the classifier's architecture or training changes, to retire cached ones.
 CLASSIFIER_VERSION = 1
 # Per-epoch sample-quality columns of metrics.csv.
-METRIC_NAMES = ("fd", "score", "covered", "mode_kl", "precision", "recall")
 # Images per set of a final evaluation (FD depends on it: compare figures of one N).
 FINAL_N = 10000
 CLASSIFIER_EPOCHS = 5
@@ -257,9 +256,9 @@ class Evaluator:
         return self.score(generate(generator, self.n, seed=seed))
 
     def metrics_row(self, generator, seed: int = DEFAULT_SEED) -> dict[str, float]:
-        """The per-epoch columns of metrics.csv (`METRIC_NAMES`) for `generator`."""
+        """The per-epoch columns of metrics.csv (`QUALITY_COLUMNS`) for `generator`."""
         scores = self.score_generator(generator, seed=seed)
-        return {name: float(scores[name]) for name in METRIC_NAMES}
+        return {name: float(scores[name]) for name in QUALITY_COLUMNS}
 
     def reference(self) -> dict:
         """The same figures for N real training images: what a perfect generator would get."""

@@ -27,6 +27,7 @@ import tensorflow as tf
 from gan_tf.data import scale_images
 from gan_tf.losses import discriminator_loss, generator_loss
 from gan_tf.models import DISC_HIDDEN_LAYERS
+from gan_tf.rundir import D_FAKE, D_REAL, GEN_WEIGHT_GRAD, GRAD_TO_G, layer_column
 
 
 def probe_batch(images: np.ndarray, size: int, noise_dim: int, seed: int):
@@ -78,8 +79,8 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
             disc_loss = discriminator_loss(real_output, fake_output) * tf.cast(n_real, tf.float32)
             gen_loss = generator_loss(fake_output) * tf.cast(n_fake, tf.float32)
         scalars = {
-            "d_real": tf.reduce_mean(tf.sigmoid(real_output)),
-            "d_fake": tf.reduce_mean(tf.sigmoid(fake_output)),
+            D_REAL: tf.reduce_mean(tf.sigmoid(real_output)),
+            D_FAKE: tf.reduce_mean(tf.sigmoid(fake_output)),
         }
         pres = [pre_activations[name] for name in DISC_HIDDEN_LAYERS]
         # One backward pass per loss, for every target at once (not one per target).
@@ -93,20 +94,18 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
             zip(pres, disc_grads, gen_grads, strict=True), start=1
         ):
             fired = tf.reduce_any(pre > 0, axis=0)  # (H, W, C): positive for some image
-            scalars[f"dead_channels_{i}"] = 1 - tf.reduce_mean(
+            scalars[layer_column("dead_channels", i)] = 1 - tf.reduce_mean(
                 tf.cast(tf.reduce_any(fired, axis=[0, 1]), tf.float32)
             )
-            scalars[f"dead_units_{i}"] = 1 - tf.reduce_mean(tf.cast(fired, tf.float32))
-            scalars[f"negative_{i}"] = tf.reduce_mean(tf.cast(pre <= 0, tf.float32))
-            scalars[f"act_grad_disc_{i}"] = tf.reduce_mean(tf.abs(disc_grad))
-            scalars[f"act_grad_gen_{i}"] = tf.reduce_mean(tf.abs(gen_grad))
+            scalars[layer_column("dead_units", i)] = 1 - tf.reduce_mean(tf.cast(fired, tf.float32))
+            scalars[layer_column("negative", i)] = tf.reduce_mean(tf.cast(pre <= 0, tf.float32))
+            scalars[layer_column("act_grad_disc", i)] = tf.reduce_mean(tf.abs(disc_grad))
+            scalars[layer_column("act_grad_gen", i)] = tf.reduce_mean(tf.abs(gen_grad))
         # image_grads: (P, 28, 28, 1)
-        scalars["gen_image_grad_norm"] = tf.reduce_mean(
+        scalars[GRAD_TO_G] = tf.reduce_mean(
             tf.sqrt(tf.reduce_sum(tf.square(image_grads), axis=[1, 2, 3]))
         )
-        scalars["gen_weight_grad_norm"] = tf.linalg.global_norm(weight_grads) / tf.cast(
-            n_fake, tf.float32
-        )
+        scalars[GEN_WEIGHT_GRAD] = tf.linalg.global_norm(weight_grads) / tf.cast(n_fake, tf.float32)
         return scalars, pre_activations
 
     return diagnose

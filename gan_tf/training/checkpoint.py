@@ -14,7 +14,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gan_tf.errors import Remedy, RunDirError
-from gan_tf.rundir import RunDir, checkpoint_step
+from gan_tf.rundir import RunDir, newest_checkpoint
 
 
 class EpochProgress(tf.Module):
@@ -86,6 +86,11 @@ class EpochProgress(tf.Module):
         return f"{done}, step {int(self.step)} of the next" if int(self.step) else done
 
 
+# Where a checkpoint keeps the finished epochs: `make_checkpoint`'s `progress` object, its
+# `epoch` variable, as tf.train.Checkpoint names them in the file.
+EPOCH_KEY = "progress/epoch/.ATTRIBUTES/VARIABLE_VALUE"
+
+
 def _seed_states(model) -> list:
     # Keras keeps each Dropout's RNG state in a variable that tf.train.Checkpoint
     # does not see through the model; list them so a resumed run draws the
@@ -132,8 +137,7 @@ class Checkpoints:
 
     def newest(self) -> str | None:
         """The newest checkpoint on disk now, or None."""
-        paths = [m.latest_checkpoint for m in (self._kept, self._latest) if m.latest_checkpoint]
-        return max(paths, key=checkpoint_step, default=None)
+        return newest_checkpoint(m.latest_checkpoint for m in (self._kept, self._latest))
 
     def restore(self) -> str | None:
         """Restores the newest checkpoint, if any; returns its path.

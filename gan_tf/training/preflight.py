@@ -29,6 +29,7 @@ from gan_tf.errors import (
 )
 from gan_tf.files import LockedError, folder_lock
 from gan_tf.rundir import LOCK_NAME, RunDir, read_metrics
+from gan_tf.training.checkpoint import EPOCH_KEY
 
 # Settings a run cannot change silently once it has trained: the batches, the
 # optimizers or the data would no longer be those of the epochs before.
@@ -166,7 +167,7 @@ def _checkpoint_epoch(run: RunDir) -> int | None:
     """
     import tensorflow as tf
 
-    for folder in (run.checkpoints, run.latest_checkpoints):
+    for folder in run.checkpoint_folders():
         if folder.exists() and not folder.is_dir():
             raise RunDirError(
                 f"{folder} is not a folder (a damaged run folder)", remedies=[RESTART]
@@ -197,7 +198,7 @@ def _checkpoint_epoch(run: RunDir) -> int | None:
         reader = tf.train.load_checkpoint(path)
         for name in reader.get_variable_to_shape_map():
             reader.get_tensor(name)
-        return int(reader.get_tensor("progress/epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+        return int(reader.get_tensor(EPOCH_KEY))
     except (tf.errors.OpError, ValueError, IndexError, KeyError, RuntimeError) as e:
         reason = (str(e).splitlines() or [type(e).__name__])[0]
         raise RunDirError(f"checkpoint {path} is damaged ({reason})", remedies=[RESTART]) from None
@@ -247,7 +248,7 @@ def remove_checkpoint_debris(run: RunDir) -> list[Path]:
     call it holding the folder's lock."""
     debris = [
         p
-        for folder in (run.checkpoints, run.latest_checkpoints)
+        for folder in run.checkpoint_folders()
         if folder.is_dir()
         for p in folder.glob("*_temp*")
         if p.is_dir()
