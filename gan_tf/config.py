@@ -31,6 +31,62 @@ ARCHITECTURE_FIELDS = ("noise_dim", "activation", "alpha", "dropout", "mixed_pre
 
 
 @dataclasses.dataclass(frozen=True)
+class Variant:
+    """The discriminator's hidden activation: relu, or leaky_relu with negative slope alpha.
+
+    ReLU has no slope: its `alpha` is 0, whatever a run's `Config.alpha` says (the tutorial's
+    default stays in config.json, and means nothing there).
+    """
+
+    activation: str
+    alpha: float = 0.0
+
+    def __post_init__(self):
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}",
+                setting="activation",
+            )
+        if self.activation == "relu":
+            object.__setattr__(self, "alpha", 0.0)
+        _in_range(self, "alpha", "[0, 1]")
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        """Parses "relu", "leaky_relu" (the tutorial's alpha) or "leaky_relu:0.2".
+
+        Raises:
+            ConfigError: anything else, listing the valid forms.
+        """
+        name, _, alpha = text.partition(":")
+        try:
+            if name == "relu" and not alpha:
+                return cls("relu")
+            if name == "leaky_relu":
+                return cls("leaky_relu", float(alpha) if alpha else Config.alpha)
+        except (ValueError, ConfigError):
+            pass
+        raise ConfigError(
+            f"bad variant {text!r}: use relu, leaky_relu, or leaky_relu:ALPHA with 0 <= ALPHA <= 1"
+        )
+
+    @property
+    def name(self) -> str:
+        """The spelling `parse` reads: "relu" or "leaky_relu:0.2"."""
+        return "relu" if self.activation == "relu" else f"leaky_relu:{self.alpha!r}"
+
+    @property
+    def label(self) -> str:
+        """For people: "relu" or "leaky_relu α=0.2"."""
+        return "relu" if self.activation == "relu" else f"leaky_relu α={self.alpha:g}"
+
+    @property
+    def slug(self) -> str:
+        """For file names: "relu" or "leaky_relu_0.2"."""
+        return "relu" if self.activation == "relu" else f"leaky_relu_{self.alpha:g}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """Settings of one training run.
 
@@ -78,6 +134,11 @@ class Config:
 
     def __post_init__(self):
         validate(self)
+
+    @property
+    def variant(self) -> Variant:
+        """The discriminator's activation and its slope (0 for relu)."""
+        return Variant(self.activation, self.alpha)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"

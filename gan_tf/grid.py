@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gan_tf.config import Config
+from gan_tf.config import Config, Variant
 from gan_tf.errors import ConfigError, DivergenceError, RunDirError
 from gan_tf.files import write_text
 from gan_tf.rundir import RunDir
@@ -50,48 +50,6 @@ STUDY_FIELDS = (
         "out_dir",
     )
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-    """One discriminator activation: relu, or leaky_relu with slope alpha."""
-
-    activation: str
-    alpha: float = Config.alpha
-
-    @classmethod
-    def parse(cls, text: str) -> Variant:
-        """Parses "relu", "leaky_relu" (Config's alpha) or "leaky_relu:0.2".
-
-        Raises:
-            ConfigError: anything else, listing the valid forms.
-        """
-        name, _, alpha = text.partition(":")
-        try:
-            if name == "relu" and not alpha:
-                return cls("relu", 0.0)
-            if name == "leaky_relu":
-                value = float(alpha) if alpha else Config.alpha
-                if 0 <= value <= 1:
-                    return cls("leaky_relu", value)
-        except ValueError:
-            pass
-        raise ConfigError(
-            f"bad variant {text!r}: use relu, leaky_relu, or leaky_relu:ALPHA with 0 <= ALPHA <= 1"
-        )
-
-    @property
-    def name(self) -> str:
-        """The spelling `parse` reads: "relu" or "leaky_relu:0.2"."""
-        return "relu" if self.activation == "relu" else f"leaky_relu:{self.alpha!r}"
-
-    @property
-    def label(self) -> str:
-        return "relu" if self.activation == "relu" else f"leaky_relu α={self.alpha:g}"
-
-    @property
-    def slug(self) -> str:
-        return "relu" if self.activation == "relu" else f"leaky_relu_{self.alpha:g}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from gan_tf.config import Config
+from gan_tf.config import Config, Variant
 from gan_tf.errors import ConfigError
-from gan_tf.grid import SETTINGS, Setting, StudyConfig, Variant, run_study
+from gan_tf.grid import SETTINGS, Setting, StudyConfig, run_study
 from gan_tf.rundir import RunDir
 
 from conftest import REPO, labelled_data, make_images

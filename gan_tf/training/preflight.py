@@ -58,8 +58,7 @@ class Preflight:
 
 def _architecture(config: Config) -> dict:
     arch = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
-    if config.activation == "relu":
-        arch.pop("alpha")  # the slope means nothing to ReLU
+    arch["alpha"] = config.variant.alpha  # 0 for ReLU, whatever config.alpha says
     return arch
 
 
