@@ -65,7 +65,7 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
     if data is None:
         data = os.environ.get(data_env(dataset)) or None
     if data is None:
-        return _download(dataset)
+        return download(dataset)
     path = Path(data)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
@@ -82,7 +82,12 @@ def data_env(dataset: str) -> str:
     return DATA_ENV if dataset == "mnist" else f"{DATA_ENV}_{dataset.upper()}"
 
 
-def _download(dataset: str) -> Data:
+def download(dataset: str) -> Data:
+    """`dataset` through Keras' downloader (cached in ~/.keras/datasets).
+
+    Raises:
+        DataError: the download failed (offline, say); it says how to use a local copy.
+    """
     import keras
 
     loaders = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}

@@ -21,7 +21,7 @@ from gan_tf.config import Config
 from gan_tf.errors import DivergenceError
 from gan_tf.files import folder_lock
 from gan_tf.rundir import latest_checkpoint, read_metrics
-from gan_tf.training import loop, preflight, signals
+from gan_tf.training import preflight, signals
 from gan_tf.training.loop import train
 
 from conftest import BAD_DATA_CASES, REPO, bad_data_cases, make_images
@@ -53,7 +53,6 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from gan_tf.training import loop
 from gan_tf.cli.train import main
 
 
@@ -70,14 +69,14 @@ def pause_before(function, now):
 kind, _, what = sys.argv[1].partition(":")
 calls = itertools.count(1)
 nth = lambda *_: next(calls) == int(what)
+hooks = {}
 if kind == "write":
     os.replace = pause_before(os.replace, lambda src, dst, *_: Path(dst).name == what)
 elif kind == "save":
     tf.train.CheckpointManager.save = pause_before(tf.train.CheckpointManager.save, nth)
 else:
-    make_train_steps = loop.make_train_steps
-    loop.make_train_steps = lambda *a, **k: pause_before(make_train_steps(*a, **k), nth)
-sys.exit(main(sys.argv[2:]))
+    hooks["wrap_train_steps"] = lambda steps: pause_before(steps, nth)
+sys.exit(main(sys.argv[2:], **hooks))
 """
 
 
@@ -120,14 +119,12 @@ def assert_run_intact(out, epochs):
     return rows
 
 
-def signal_after_calls(monkeypatch, calls, signals=(signal.SIGINT,)):
-    """Makes training send itself `signals` right after its `calls`-th compiled call."""
-    make_train_steps = loop.make_train_steps
+def signal_after_calls(calls, signals=(signal.SIGINT,)):
+    """A `wrap_train_steps` hook: training sends itself `signals` right after its
+    `calls`-th compiled call."""
     count = {"n": 0}
 
-    def patched(*args, **kwargs):
-        steps = make_train_steps(*args, **kwargs)
-
+    def wrap(steps):
         def train_steps(iterator, n):
             losses = steps(iterator, n)
             count["n"] += 1
@@ -138,7 +135,7 @@ def signal_after_calls(monkeypatch, calls, signals=(signal.SIGINT,)):
 
         return train_steps
 
-    monkeypatch.setattr(loop, "make_train_steps", patched)
+    return wrap
 
 
 @pytest.mark.slow
@@ -147,10 +144,8 @@ def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data, monkeypatch,
     assert main([*cli_args(data, straight, epochs=2), "--quiet"]) == 0
 
     out = tmp_path / "interrupted"
-    with monkeypatch.context() as patch:
-        signal_after_calls(patch, 40)  # epoch 2, step 10 of 30
-        with pytest.raises(SystemExit) as info:
-            main([*cli_args(data, out, epochs=2), "--quiet"])
+    with pytest.raises(SystemExit) as info:  # stopped at epoch 2, step 10 of 30
+        main([*cli_args(data, out, epochs=2), "--quiet"], wrap_train_steps=signal_after_calls(40))
     assert info.value.code == 130
     err = capsys.readouterr().err
     assert "SIGINT: stopped at epoch 2, step 10/30; checkpoint saved; resume with:" in err
@@ -169,9 +164,9 @@ def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data, monkeypatch,
 
 def test_sigterm_after_the_last_step_of_an_epoch(tmp_path, data, monkeypatch, capsys):
     out = tmp_path / "run"
-    signal_after_calls(monkeypatch, 30, (signal.SIGTERM,))  # the end of epoch 1
+    at_epoch_end = signal_after_calls(30, (signal.SIGTERM,))  # the end of epoch 1
     with pytest.raises(SystemExit) as info:
-        main([*cli_args(data, out, epochs=3), "--quiet"])
+        main([*cli_args(data, out, epochs=3), "--quiet"], wrap_train_steps=at_epoch_end)
     assert info.value.code == 130
     assert "SIGTERM: stopped after epoch 1" in capsys.readouterr().err
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
@@ -179,10 +174,8 @@ def test_sigterm_after_the_last_step_of_an_epoch(tmp_path, data, monkeypatch, ca
 
 def test_interrupted_epoch_needs_the_same_batches(tmp_path, data, monkeypatch, capsys):
     out = tmp_path / "run"
-    with monkeypatch.context() as patch:
-        signal_after_calls(patch, 5)
-        with pytest.raises(SystemExit):
-            main([*cli_args(data, out), "--quiet"])
+    with pytest.raises(SystemExit):
+        main([*cli_args(data, out), "--quiet"], wrap_train_steps=signal_after_calls(5))
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:
         main(["--out-dir", str(out), "--batch-size", "16", "--allow-changes"])
@@ -257,13 +250,10 @@ def test_frames_of_lost_epochs_leave_the_gif(tmp_path, data):
     assert iio.imread(out / "dcgan.gif", index=None).shape[0] == 2
 
 
-def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data, monkeypatch):
-    make_train_steps = loop.make_train_steps
+def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data):
     calls = {"n": 0}
 
-    def poisoned(*args, **kwargs):
-        steps = make_train_steps(*args, **kwargs)
-
+    def poisoned(steps):
         def train_steps(iterator, n):
             losses = steps(iterator, n)
             calls["n"] += 1
@@ -273,14 +263,13 @@ def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data, mo
 
         return train_steps
 
-    monkeypatch.setattr(loop, "make_train_steps", poisoned)
     out = tmp_path / "run"
     config = Config(
         data=str(data), out_dir=str(out), epochs=3, batch_size=8, noise_dim=8,
         max_steps_per_epoch=3, checkpoint_every=1, probe_size=8,
     )  # fmt: skip
     with pytest.raises(DivergenceError, match="gen_loss became nan at epoch 2, step 2") as info:
-        train(config, verbose=0)
+        train(config, verbose=0, wrap_train_steps=poisoned)
     # The checkpoint of epoch 1 was written by this very run: it is the one kept.
     assert f"checkpoint kept: {out / 'checkpoints' / 'ckpt-3'}" in str(info.value)
     checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
@@ -364,7 +353,7 @@ def test_bad_out_dir(tmp_path, data, monkeypatch, capsys, target):
         out = tmp_path / "f" / "run"
     elif target == "not_writable":
         # os.access, not chmod: tests often run as root, who may write anywhere.
-        monkeypatch.setattr(preflight.os, "access", lambda *a, **k: False)
+        monkeypatch.setattr(preflight, "can_write", lambda folder: False)
     else:
         out.mkdir()
         (out / "config.json").write_text(Config(activation="relu").to_json())

@@ -182,7 +182,7 @@ def test_local_data_variable_is_per_dataset(monkeypatch, npz_path):
     from gan_tf import data as data_module
 
     asked = []
-    monkeypatch.setattr(data_module, "_download", lambda name: asked.append(name) or "download")
+    monkeypatch.setattr(data_module, "download", lambda name: asked.append(name) or "download")
     monkeypatch.setenv("GAN_TF_DATA", str(npz_path))
     assert data_module.load_data("fashion_mnist") == "download" and asked == ["fashion_mnist"]
     assert data_module.load_data("mnist").x_train.shape[1:] == (28, 28)

@@ -93,8 +93,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return dataclasses.replace(base, **given)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parses flags and trains; every expected failure is one line and an exit code."""
+def main(argv: list[str] | None = None, **train_options) -> int:
+    """Parses flags and trains; every expected failure is one line and an exit code.
+
+    Args:
+        argv: the flags (default: the command line's).
+        **train_options: passed on to `train()` (the tests give `wrap_train_steps`).
+    """
     quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -112,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             verbose=0 if args.quiet else 1,
             allow_changes=args.allow_changes,
             restart=args.restart,
+            **train_options,
         )
 
     def resume_hint(out_dir: str | None) -> str:

@@ -51,6 +51,7 @@ def train(
     restart: bool = False,
     models: Models | None = None,
     on_epoch_end: Callable[[int, dict], None] | None = None,
+    wrap_train_steps: Callable[[Callable], Callable] | None = None,
 ) -> list[dict]:
     """Trains (or resumes) a DCGAN run in `config.out_dir`.
 
@@ -67,6 +68,9 @@ def train(
             them. Only under the default strategy.
         on_epoch_end: called as `on_epoch_end(epoch, row)` after each epoch's files are
             written (benchmarks time whole epochs with it).
+        wrap_train_steps: called once with the compiled training function,
+            `train_steps(iterator, n) -> losses`, and trained with what it returns: a hook
+            to count, pause or alter calls (the tests stop runs at exact steps with it).
 
     Returns:
         The rows of metrics.csv, one per epoch trained so far (resumed ones included).
@@ -108,9 +112,10 @@ def train(
             remove_checkpoint_debris(run)
             run.write_config(config, preflight.changes)
             with stop_requests() as stop:
-                return _Training(config, run, images, strategy, stop, verbose, models).train(
-                    evaluator, on_epoch_end
-                )
+                training = _Training(config, run, images, strategy, stop, verbose, models)
+                if wrap_train_steps is not None:
+                    training.train_steps = wrap_train_steps(training.train_steps)
+                return training.train(evaluator, on_epoch_end)
         except OSError as e:
             # Disk full or folder gone mid-run: every file is written atomically, so the
             # last good checkpoint, images and metrics are still in place.
