@@ -174,6 +174,32 @@ def _in_range(config: Config, name: str, interval: str) -> None:
         raise ConfigError(f"must be a number in {interval}, got {value!r}", setting=name)
 
 
+# The fewest images a sample-quality evaluation takes (FD's covariances, k-NN precision/recall).
+MIN_SAMPLES = 10
+
+
+def check_sample_count(value, setting: str) -> None:
+    """Refuses an evaluation size below `MIN_SAMPLES`.
+
+    Raises:
+        ConfigError: naming `setting`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_SAMPLES:
+        raise ConfigError(
+            f"must be an integer of at least {MIN_SAMPLES}, got {value!r}", setting=setting
+        )
+
+
+def check_seed(value, setting: str = "seed") -> None:
+    """Refuses a seed outside [0, 2**32), the range NumPy and TensorFlow seeds share.
+
+    Raises:
+        ConfigError: naming `setting`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+        raise ConfigError(f"must be an integer in [0, 2**32), got {value!r}", setting=setting)
+
+
 def validate(config: Config) -> None:
     """Checks every user-facing choice once.
 
@@ -194,12 +220,8 @@ def validate(config: Config) -> None:
     _positive_int(config, "eval_every", allow_none=True)
     _positive_int(config, "probe_size")
     _positive_int(config, "steps_per_call")
-    _positive_int(config, "eval_n")
-    if config.eval_n < 10:
-        raise ConfigError(f"must be at least 10, got {config.eval_n}", setting="eval_n")
-    seed = config.seed
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ConfigError(f"must be an integer in [0, 2**32), got {seed!r}", setting="seed")
+    check_sample_count(config.eval_n, "eval_n")
+    check_seed(config.seed)
     _in_range(config, "alpha", "[0, 1]")
     _in_range(config, "dropout", "[0, 1)")
     _in_range(config, "gen_lr", "(0, 1]")

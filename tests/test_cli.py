@@ -7,8 +7,10 @@ import sys
 import numpy as np
 import pytest
 
+from gan_tf.cli.common import flag as spell_flag
 from gan_tf.cli.train import build_parser
 from gan_tf.config import Config
+from gan_tf.errors import ConfigError
 
 from conftest import REPO, idx_bytes, make_images
 
@@ -166,3 +168,27 @@ def test_config_flags_spell_a_config_that_the_cli_reads_back(tmp_path):
     assert "--deterministic" in words and "--alpha" not in words  # only what differs
     assert config_from_args(build_parser().parse_args(words)) == config
     assert config_flags(Config()) == []
+
+
+def test_library_errors_name_fields_and_commands_name_flags(tmp_path, capsys):
+    """One rule for the command line: a library error names the setting by its field and the
+    way out by its keyword; the command spells both as flags."""
+    from gan_tf.cli.evaluate import main as evaluate_main
+    from gan_tf.errors import RESTART, RunDirError
+    from gan_tf.evaluation.classifier import evaluate
+
+    with pytest.raises(ConfigError) as info:
+        evaluate(tmp_path, n=5)
+    assert str(info.value) == "n must be an integer of at least 10, got 5"
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate_main([str(tmp_path), "--n", "5"])
+    assert exit_info.value.code == 2
+    assert "error: --n must be an integer of at least 10, got 5" in capsys.readouterr().err
+
+    error = RunDirError("runs/x is damaged", remedies=[RESTART])
+    assert str(error) == (
+        "runs/x is damaged; pass restart=True to move the earlier run aside and start over"
+    )
+    assert error.render(spell_flag).endswith(
+        "pass --restart to move the earlier run aside and start over"
+    )

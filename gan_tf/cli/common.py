@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Callable, Iterable
 
-from gan_tf.config import CHOICES, Config
+from gan_tf.config import CHOICES, Config, check_seed
 from gan_tf.errors import (
+    ConfigError,
     DivergenceError,
     TrainingInterrupted,
     UserError,
@@ -230,6 +232,19 @@ def config_flags(
     return words
 
 
+def train_command(config: Config) -> str:
+    """The `gan_tf.train` command that trains (or resumes) a run with these settings.
+
+    Args:
+        config: the run's settings.
+
+    Returns:
+        One shell-quoted line: python -m gan_tf.train with the flags of every field that
+        differs from the tutorial's defaults.
+    """
+    return shlex.join(["python", "-m", "gan_tf.train", *config_flags(config)])
+
+
 def given_config_values(args: argparse.Namespace) -> dict:
     """The `Config` fields present in parsed flags."""
     return {name: getattr(args, name) for name in _FIELDS if name in args}
@@ -251,11 +266,12 @@ def positive_int(text: str) -> int:
 
 
 def seed_int(text: str) -> int:
-    """argparse type: a seed, an integer in [0, 2**32)."""
+    """argparse type: a seed, an integer in [0, 2**32) (`check_seed`'s rule)."""
     try:
         value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {text!r}")
+        check_seed(value)
+    except (ValueError, ConfigError):
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in [0, 2**32), got {text!r}"
+        ) from None
     return value

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gan_tf.cli.common import ArgumentParser, positive_int
+from gan_tf.cli.common import ArgumentParser, flag, positive_int, train_command
 from gan_tf.errors import UserError
 
 
@@ -50,15 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--fps must be positive, got {args.fps}")
 
     def body():
-        from gan_tf.grid import load_run
-        from gan_tf.report.compare import write_comparison
+        from gan_tf.study.compare import write_comparison
+        from gan_tf.study.records import load_run
 
         for run_dir in args.run_dirs:
             if not run_dir.is_dir():
                 raise UserError(f"{run_dir}: no such run folder")
         unique = {run_dir.resolve(): run_dir for run_dir in args.run_dirs}.values()
-        runs = [load_run(run_dir) for run_dir in unique]
-        path = write_comparison(runs, args.out_dir, args.every, args.epoch, args.fps)
+        runs = [load_run(run_dir, command=train_command) for run_dir in unique]
+        path = write_comparison(runs, args.out_dir, args.every, args.epoch, args.fps, spell=flag)
         print(f"wrote {path} and its pictures")
 
     return parser.run(body)

@@ -20,8 +20,6 @@ from gan_tf.cli.common import (
     quiet_tensorflow,
     seed_int,
 )
-from gan_tf.config import Config
-from gan_tf.errors import ConfigError
 from gan_tf.evaluation.sampling import DEFAULT_SEED
 
 
@@ -65,10 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     def body():
         from gan_tf.evaluation.classifier import evaluate, format_table
 
-        if args.n < 10:
-            raise ConfigError(f"--n must be at least 10, got {args.n}")
-        if "dataset" in given:
-            Config(dataset=given["dataset"])  # validates it
         result = evaluate(
             args.target,
             args.n,

@@ -19,23 +19,32 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import shlex
 import sys
 
-from gan_tf.cli.common import ArgumentParser, given_config_values, positive_int, quiet_tensorflow
-from gan_tf.grid import (
-    BUDGET_FLAGS,
+from gan_tf.cli.common import (
+    ArgumentParser,
+    config_flags,
+    flag,
+    given_config_values,
+    positive_int,
+    quiet_tensorflow,
+    train_command,
+)
+from gan_tf.config import Config, Variant
+from gan_tf.study.grid import (
+    BUDGET_FIELDS,
     CLASSIFIER_DIR,
-    DATA_FLAGS,
+    DATA_FIELDS,
     DEFAULT_SEEDS,
-    DEFAULT_SETTINGS,
     DEFAULT_VARIANTS,
-    MEASURE_FLAGS,
-    SETTINGS,
+    MEASURE_FIELDS,
+    STUDY_BASE,
+    STUDY_FIELDS,
     StudyConfig,
-    Variant,
-    lr_setting,
     run_study,
 )
+from gan_tf.study.settings import DEFAULT_SETTINGS, SETTINGS, lr_setting
 
 
 def shard(text: str) -> tuple[int, int]:
@@ -87,9 +96,9 @@ def build_parser() -> ArgumentParser:
         f"initial weights (default: {' '.join(map(str, DEFAULT_SEEDS))})",
     )
     budget = parser.add_argument_group("the budget of each run")
-    parser.add_config_flags(budget, BUDGET_FLAGS, defaults.base)
+    parser.add_config_flags(budget, BUDGET_FIELDS, defaults.base)
     measure = parser.add_argument_group("measurement")
-    measure_flags = [name for name in MEASURE_FLAGS if name != "cache_dir"]
+    measure_flags = [name for name in MEASURE_FIELDS if name != "cache_dir"]
     parser.add_config_flags(measure, measure_flags, defaults.base)
     measure.add_argument(
         "--cache-dir",
@@ -116,7 +125,7 @@ def build_parser() -> ArgumentParser:
         "(default: none)",
     )
     io = parser.add_argument_group("data, output and scale")
-    parser.add_config_flags(io, DATA_FLAGS, defaults.base)
+    parser.add_config_flags(io, DATA_FIELDS, defaults.base)
     io.add_argument(
         "--out-dir", default=defaults.out_dir, help=f"study folder (default: {defaults.out_dir})"
     )
@@ -169,15 +178,67 @@ def study_from_args(args: argparse.Namespace) -> StudyConfig:
     )
 
 
+def study_command(study: StudyConfig) -> str:
+    """The `gan_tf.study` command of this study: run again, it trains what is unfinished and
+    rewrites the report from the run folders.
+
+    What a study built in Python sets and no study flag can say (a field of every run
+    without a flag, a None budget, settings that --settings and --lrs cannot name) is
+    appended as a shell comment, not dropped.
+
+    Args:
+        study: the study.
+
+    Returns:
+        One shell-quoted line, with the flags that differ from the defaults.
+    """
+    defaults = StudyConfig()
+    words, unsaid = ["python", "-m", "gan_tf.study"], []
+    if study.variants != defaults.variants:
+        words += ["--variants", *(v.name for v in study.variants)]
+    base = study.base
+    beta1s = {s.beta1 for s in study.settings}
+    if all(SETTINGS.get(s.name) == s for s in study.settings):
+        if study.settings != defaults.settings:
+            words += ["--settings", *(s.name for s in study.settings)]
+    elif len(beta1s) == 1 and all(lr_setting(s.lr, s.beta1) == s for s in study.settings):
+        words += ["--lrs", *(repr(s.lr) for s in study.settings)]
+        base = dataclasses.replace(base, beta1=beta1s.pop())
+    else:
+        unsaid += [
+            f"settings {', '.join(f'{s.name} ({s.lr!r}, {s.beta1!r})' for s in study.settings)}"
+        ]
+    if study.seeds != defaults.seeds:
+        words += ["--seeds", *map(str, study.seeds)]
+    flagged = BUDGET_FIELDS + MEASURE_FIELDS + DATA_FIELDS
+    words += config_flags(base, STUDY_BASE, flagged)
+    if study.final_n != defaults.final_n:
+        words += ["--final-n", str(study.final_n)]
+    if study.pilots:
+        words += ["--pilot", *study.pilots]
+    for field in dataclasses.fields(Config):
+        value = getattr(base, field.name)
+        no_flag = field.name not in STUDY_FIELDS or (field.name in flagged and value is None)
+        if no_flag and value != getattr(STUDY_BASE, field.name):
+            unsaid.append(f"{field.name}={value!r}")
+    command = shlex.join([*words, "--out-dir", study.out_dir])
+    return command + (f"  # set in Python, no flag for: {'; '.join(unsaid)}" if unsaid else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """The `python -m gan_tf.study` command; bad input exits 2 with one line."""
     quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
-    return parser.run(
-        lambda: run_study(study_from_args(args), jobs=args.jobs, shard=args.shard) and None,
-        resume_hint="; run the same study command to go on",
-    )
+
+    def body() -> None:
+        study = study_from_args(args)
+        # The report prints this command, each pilot's training command and flags, not
+        # the library's field names.
+        run_study(study, jobs=args.jobs, shard=args.shard, command=study_command(study),
+                  run_command=train_command, spell=flag)  # fmt: skip
+
+    return parser.run(body, resume_hint="; run the same study command to go on")
 
 
 if __name__ == "__main__":

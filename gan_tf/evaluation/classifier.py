@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_tf.config import check_sample_count
 from gan_tf.data import Data, load_data
 from gan_tf.data import scale_images as scale
 from gan_tf.errors import EvaluationError
@@ -302,6 +303,7 @@ def evaluate(
     Raises:
         UserError: the generator, the data or the classifier cache cannot serve.
     """
+    check_sample_count(n, "n")
     target = Path(target)
     run = RunDir(target if target.is_dir() else target.parent)
     saved = run.read_config() if target.is_dir() else None
