@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 
 from gan_tf.errors import ConfigError
 
@@ -140,6 +141,15 @@ class Config:
         """The discriminator's activation and its slope (0 for relu)."""
         return Variant(self.activation, self.alpha)
 
+    def with_absolute_paths(self) -> Config:
+        """This config with its data and classifier paths made absolute against the current
+        folder: what a run stores, so that resuming it from another folder reads the same
+        files."""
+        given = {name: getattr(self, name) for name in PATH_FIELDS}
+        return dataclasses.replace(
+            self, **{name: os.path.abspath(path) for name, path in given.items() if path}
+        )
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
 
@@ -200,12 +210,37 @@ def check_seed(value, setting: str = "seed") -> None:
         raise ConfigError(f"must be an integer in [0, 2**32), got {value!r}", setting=setting)
 
 
+# Each field's annotation (a string, PEP 563) names its type: what a value read from
+# config.json must be. A bool is no number here, and a number no bool.
+_KINDS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+_KIND_NAMES = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false"}
+# Fields that hold paths: a run stores them absolute (see `Config.with_absolute_paths`).
+PATH_FIELDS = ("data", "cache_dir")
+
+
+def _check_types(config: Config) -> None:
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        kind, *rest = field.type.split(" | ")
+        if value is None and rest == ["None"]:
+            continue
+        if not isinstance(value, _KINDS[kind]) or (kind != "bool" and isinstance(value, bool)):
+            allowed = _KIND_NAMES[kind] + (" or none" if rest else "")
+            raise ConfigError(f"must be {allowed}, got {value!r}", setting=field.name)
+
+
 def validate(config: Config) -> None:
-    """Checks every user-facing choice once.
+    """Checks every user-facing choice once, the type of every field first (a config.json
+    edited by hand may hold "false" for false).
 
     Raises:
         ConfigError: naming the field, the bad value and what is valid.
     """
+    _check_types(config)
+    for name in (*PATH_FIELDS, "out_dir"):
+        value = getattr(config, name)
+        if value is not None and not value.strip():
+            raise ConfigError("must not be empty", setting=name)
     for name, valid in CHOICES.items():
         if getattr(config, name) not in valid:
             raise ConfigError(
@@ -227,5 +262,3 @@ def validate(config: Config) -> None:
     _in_range(config, "gen_lr", "(0, 1]")
     _in_range(config, "disc_lr", "(0, 1]")
     _in_range(config, "beta1", "[0, 1)")
-    if not config.out_dir:
-        raise ConfigError("must not be empty", setting="out_dir")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 
+from gan_tf.errors import UserError
 from gan_tf.files import atomic_path
 
 # Progress grids are saved with each pixel drawn GRID_SCALE x GRID_SCALE, to be readable.
 GRID_SCALE = 4
+# A GIF stores each frame's duration in hundredths of a second, at most 655.35 s (and the
+# last frame is held 4 times longer): frame rates outside this range cannot be written.
+MIN_FPS, MAX_FPS = 0.01, 100.0
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -80,7 +85,14 @@ def save_gif(frames: Sequence[str | Path | np.ndarray], path: str | Path, fps: f
 
     Returns:
         The path written.
+
+    Raises:
+        UserError: `fps` outside [MIN_FPS, MAX_FPS].
     """
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise UserError(
+            f"must be from {MIN_FPS:g} to {MAX_FPS:g} frames a second, got {fps!r}", setting="fps"
+        )
     if not frames:
         raise ValueError("no frames to put in a GIF")
     arrays = [iio.imread(f) if isinstance(f, (str, Path)) else np.asarray(f) for f in frames]
@@ -97,17 +109,36 @@ def save_gif(frames: Sequence[str | Path | np.ndarray], path: str | Path, fps: f
 
 
 def read_frames(paths: Sequence[str | Path]) -> tuple[list[np.ndarray], list[Path]]:
-    """Reads image files for a GIF: (the images that read and match the last one's size,
-    the paths that did not)."""
+    """Reads image files for a GIF: (the images that read and have the size most of them
+    share, the paths that did not). On a tie the earliest frame's size wins, so one odd frame
+    never decides the size of the others."""
     arrays, bad = [], []
     for path in paths:
         try:
             arrays.append((Path(path), iio.imread(path)))
         except Exception:  # imageio raises many types on a damaged file
             bad.append(Path(path))
-    size = arrays[-1][1].shape if arrays else None
+    shapes = Counter(array.shape for _, array in arrays)
+    size = shapes.most_common(1)[0][0] if shapes else None
     bad += [path for path, array in arrays if array.shape != size]
-    return [array for _, array in arrays if array.shape == size], bad
+    return [array for _, array in arrays if array.shape == size], sorted(bad)
+
+
+def check_gif_target(path: Path) -> None:
+    """Refuses to write a GIF where it would replace something that is not a GIF.
+
+    Raises:
+        UserError: the name does not end in .gif, or names a folder or a file that is not
+            a GIF (a run's metrics.csv, say).
+    """
+    if path.suffix.lower() != ".gif":
+        raise UserError(f"{path}: a GIF's file name must end in .gif")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a GIF file")
+    if path.exists():
+        with open(path, "rb") as f:
+            if f.read(4) != b"GIF8":
+                raise UserError(f"{path} exists and is not a GIF: refusing to write over it")
 
 
 def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4) -> Path:
@@ -125,14 +156,20 @@ def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4)
 
     Raises:
         FileNotFoundError: the folder holds no readable progress image.
+        UserError: `out` is not a GIF's name, or would replace a file that is not a GIF.
     """
     from gan_tf.rundir import FRAME_GLOB, RunDir
 
     run = RunDir(run_dir)
+    out = Path(out) if out is not None else run.gif
+    check_gif_target(out)
     arrays, bad = read_frames(list(run.frames().values()))
     if bad:
         names = ", ".join(p.name for p in bad)
-        warnings.warn(f"{run}: left out of the GIF, unreadable: {names}", stacklevel=2)
+        warnings.warn(
+            f"{run}: left out of the GIF, unreadable or not the others' size: {names}",
+            stacklevel=2,
+        )
     if not arrays:
         raise FileNotFoundError(f"{run}: no readable {FRAME_GLOB} to make a GIF from")
-    return save_gif(arrays, out or run.gif, fps=fps)
+    return save_gif(arrays, out, fps=fps)

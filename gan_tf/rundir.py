@@ -136,11 +136,22 @@ class RunDir:
         return changes if isinstance(changes, list) else []
 
     def write_config(self, config: Config, changes: list[dict] | None = None) -> None:
-        """Saves `config` (atomically), with the record of accepted changes if any."""
-        values = json.loads(config.to_json())
+        """Saves `config` (atomically), with the record of accepted changes if any. Keys of
+        the saved config.json that are not settings (a newer version's, a user's note) stay."""
+        values = {**self._extra_config_keys(), **json.loads(config.to_json())}
         if changes:
             values["changes"] = changes
         write_text(self.config, json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+    def _extra_config_keys(self) -> dict:
+        try:
+            saved = json.loads(self.config.read_text())
+        except (OSError, ValueError):
+            return {}
+        settings = {field.name for field in dataclasses.fields(Config)}
+        if not isinstance(saved, dict):
+            return {}
+        return {k: v for k, v in saved.items() if k not in settings and k != "changes"}
 
     # --- metrics.csv --------------------------------------------------------------
     def read_metrics(self) -> list[dict]:

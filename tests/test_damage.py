@@ -5,6 +5,7 @@ and that every file the command did not announce writing is byte-identical after
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 
@@ -14,6 +15,7 @@ import pytest
 
 from gan_tf.cli import evaluate, generate, gif, train
 from gan_tf.cli.common import run_command
+from gan_tf.images import make_gif
 from gan_tf.rundir import read_metrics
 
 from conftest import labelled_data
@@ -253,3 +255,120 @@ def test_second_interrupt_does_not_claim_a_checkpoint(capsys):
     assert run_command(PROG, body) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "checkpoint" not in err
+
+
+# --- Data loss and silently wrong results -------------------------------------------------
+# Cases an adversarial pass found that the damage matrix above did not cover.
+
+
+def test_relative_data_is_stored_absolute_and_resumes_from_anywhere(made, tmp_path, monkeypatch):
+    """A relative --data resumed from another folder must not read what that path means there
+    (here: all-zero images of the same name)."""
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir(), elsewhere.mkdir()
+    shutil.copy(made["data"], here / "data.npz")
+    np.savez(elsewhere / "data.npz", x_train=np.zeros((64, 28, 28), np.uint8))
+    run = tmp_path / "run"
+    monkeypatch.chdir(here)
+    args = tiny_args("data.npz", run, 1)
+    assert train.main([*args, "--quiet"]) == 0
+    monkeypatch.chdir(elsewhere)
+    assert train.main(["--out-dir", str(run), "--epochs", "2", "--quiet"]) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["data"] == str(here / "data.npz")
+    # The images of epoch 2 come from the real data: a generator fed zeros draws no digit
+    # strokes, so compare with a run that never moved.
+    straight = tmp_path / "straight"
+    assert train.main([*tiny_args(made["data"], straight, 2), "--quiet"]) == 0
+    rows, expected = read_metrics(run / "metrics.csv"), read_metrics(straight / "metrics.csv")
+    assert rows[1]["gen_loss"] == pytest.approx(expected[1]["gen_loss"], rel=1e-5)
+
+
+def test_empty_data_path_is_refused(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = tiny_args(made["data"], run, 1)
+    args[args.index("--data") + 1] = ""
+    refused(capsys, train.main, args, "--data must not be empty")
+    assert not run.exists()
+
+
+def test_one_odd_sized_frame_does_not_set_the_gif_size(made, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    frame = iio.imread(run / "image_at_epoch_0001.png")
+    iio.imwrite(run / "image_at_epoch_0003.png", frame[:-8, :-8])  # the last frame, smaller
+    with pytest.warns(UserWarning, match="image_at_epoch_0003.png"):
+        make_gif(run)
+    assert iio.imread(run / "dcgan.gif", index=None).shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("false", "deterministic must be true or false, got 'false'"), (1, "must be true or false")],
+)
+def test_config_json_fields_are_type_checked(made, tmp_path, capsys, value, expected):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    saved = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**saved, "deterministic": value}))
+    before = snapshot(run)
+    line = refused(capsys, train.main, tiny_args(made["data"], run, 3), expected)
+    assert "config.json" in line
+    assert snapshot(run) == before
+
+
+def test_unknown_config_keys_survive_a_resume(made, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    saved = json.loads((run / "config.json").read_text())
+    note = {"note": "baseline for the paper", "future_setting": [1, 2]}
+    (run / "config.json").write_text(json.dumps({**saved, **note}))
+    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
+    resumed = json.loads((run / "config.json").read_text())
+    assert resumed["epochs"] == 3 and {k: resumed[k] for k in note} == note
+
+
+def test_a_classifier_of_other_data_is_refused(tmp_path):
+    from gan_tf.errors import EvaluationError
+    from gan_tf.evaluation.classifier import (
+        CLASSIFIER_EPOCHS,
+        fingerprint,
+        load_or_train_classifier,
+        make_classifier_model,
+    )
+
+    data = labelled_data()
+    key = fingerprint(data, CLASSIFIER_EPOCHS)
+    path = tmp_path / f"classifier-{key[:16]}.keras"
+    make_classifier_model().save(path)  # untrained: what another dataset's would score
+    path.with_suffix(".json").write_text(json.dumps({"fingerprint": "0" * 64}))
+    before = snapshot(tmp_path)
+    with pytest.raises(EvaluationError, match="was trained on other data"):
+        load_or_train_classifier(data, tmp_path, verbose=0)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        ("metrics.csv", "must end in .gif"),
+        ("grid.png", "must end in .gif"),
+        ("other.gif", "is not a GIF"),
+    ],
+)
+def test_gif_never_writes_over_what_is_not_a_gif(made, tmp_path, capsys, out, expected):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    (run / "other.gif").write_text("my notes")
+    before = snapshot(run)
+    refused(capsys, gif.main, [str(run), "--out", str(run / out)], expected)
+    assert snapshot(run) == before
+
+
+@pytest.mark.parametrize("fps", ["1e-300", "0", "-1", "1e9", "nan"])
+def test_gif_frame_rate_out_of_range_is_one_line(made, tmp_path, capsys, fps):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    before = snapshot(run)
+    refused(capsys, gif.main, [str(run), "--fps", fps], "--fps must be from 0.01 to 100")
+    assert snapshot(run) == before

@@ -24,7 +24,7 @@ import numpy as np
 from gan_tf.config import check_sample_count
 from gan_tf.data import Data, load_data
 from gan_tf.data import scale_images as scale
-from gan_tf.errors import EvaluationError
+from gan_tf.errors import EvaluationError, Remedy
 from gan_tf.evaluation import metrics
 from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
 from gan_tf.files import atomic_path, waiting_lock, write_text
@@ -131,25 +131,37 @@ def load_or_train_classifier(
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     path = cache_dir / f"classifier-{key[:16]}.keras"
     info_path = path.with_suffix(".json")
-    cached = _cached_classifier(path, info_path, verbose)
+    cached = _cached_classifier(path, info_path, key, verbose)
     if cached:
         return cached
     # Processes that need it at once (a study's shards, say): one trains, the others wait.
     cache_dir.mkdir(parents=True, exist_ok=True)
     waiting = "Waiting for another process to train the evaluation classifier..."
     with waiting_lock(path.with_suffix(".lock"), (lambda: print(waiting)) if verbose else None):
-        return _cached_classifier(path, info_path, verbose=0) or _train_classifier(
+        return _cached_classifier(path, info_path, key, verbose=0) or _train_classifier(
             data, epochs, path, info_path, key, verbose
         )
 
 
-def _cached_classifier(path: Path, info_path: Path, verbose: int):
-    """(classifier, info) from the cache, or None if absent or damaged (said if verbose)."""
+def _cached_classifier(path: Path, info_path: Path, key: str, verbose: int):
+    """(classifier, info) from the cache, or None if absent or damaged (said if verbose).
+
+    Raises:
+        EvaluationError: the cached classifier records that it was trained on other data
+            (a copied or renamed file): scoring with it would give meaningless figures, and
+            it is not ours to replace.
+    """
     if not (path.is_file() and info_path.is_file()):
         return None
     cached = _load_cached(path, info_path)
     if not cached and verbose:
         print(f"The cached classifier {path} is damaged: training it again.")
+    if cached and cached[1].get("fingerprint") != key:
+        raise EvaluationError(
+            f"{path} was trained on other data (its {info_path.name} records fingerprint "
+            f"{str(cached[1].get('fingerprint'))[:16]}, this data is {key[:16]})",
+            remedies=[Remedy("move it away, or choose another {}", ("cache_dir",))],
+        )
     return cached
 
 

@@ -81,6 +81,8 @@ def train(
         TrainingInterrupted: Ctrl-C or SIGTERM; a checkpoint was saved first.
         DivergenceError: a loss became NaN or infinite; the last checkpoint is untouched.
     """
+    # Stored absolute, so the run reads the same files when resumed from another folder.
+    config = config.with_absolute_paths()
     # A multi-worker strategy must exist before TensorFlow runs anything else.
     strategy = make_strategy(config.strategy)
     if models is not None and config.strategy != "default":

@@ -142,7 +142,7 @@ def _check_run(run: RunDir, config: Config, allow_changes: bool) -> Preflight:
         )
     trained = bool(rows) or epoch is not None
     notes = []
-    if saved.data != config.data and trained:
+    if _absolute(saved.data) != _absolute(config.data) and trained:
         notes.append(f"the data path changed: {saved.data} -> {config.data}")
     changed = {
         name: [getattr(saved, name), getattr(config, name)]
@@ -160,6 +160,11 @@ def _check_run(run: RunDir, config: Config, allow_changes: bool) -> Preflight:
     start = (epoch or 0) + 1
     notes.append(f"continuing from epoch {start} with changed settings: {listed}")
     return Preflight([*changes, {"epoch": start, "changes": changed}], notes)
+
+
+def _absolute(path: str | None) -> str | None:
+    """A stored path as an absolute one (older runs stored them as typed)."""
+    return os.path.abspath(path) if path else path
 
 
 def _checkpoint_epoch(run: RunDir) -> int | None:
