@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
@@ -236,6 +237,25 @@ def test_kill_9_at_fixed_points_then_resume(tmp_path, data):
         assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
 
 
+@pytest.mark.slow
+def test_kill_9_before_the_first_checkpoint_resumes_with_the_same_command(tmp_path, data):
+    """Epoch 1's metrics row and image are written, its checkpoint not: the run must start
+    over at epoch 1 (not refuse), and end as if it had never been killed."""
+    steps = 4
+    straight = tmp_path / "straight"
+    assert main([*cli_args(data, straight, epochs=2, steps=steps), "--quiet"]) == 0
+    out = tmp_path / "killed"
+    args = cli_args(data, out, epochs=2, steps=steps)
+    kill_9_at("save:1", args)
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
+    assert latest_checkpoint(out) is None
+    assert main([*args, "--quiet"]) == 0
+    rows = assert_run_intact(out, 2)
+    for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
+        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
+        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
+
+
 def test_frames_of_lost_epochs_leave_the_gif(tmp_path, data):
     out = tmp_path / "run"
     assert main([*cli_args(data, out, epochs=1, steps=2), "--quiet"]) == 0
@@ -328,6 +348,8 @@ def test_checkpoint_write_failure_is_one_line(tmp_path, data, monkeypatch, capsy
 
     def full(self, *args, **kwargs):
         if self.directory.endswith("latest"):
+            # What a full disk leaves: the half-written checkpoint's temporary folder.
+            (Path(self.directory) / "ckpt-2_temp").mkdir(parents=True)
             raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
         return save(self, *args, **kwargs)
 
@@ -338,6 +360,7 @@ def test_checkpoint_write_failure_is_one_line(tmp_path, data, monkeypatch, capsy
     err = capsys.readouterr().err.strip()
     assert "No space left on device" in err and "\n" not in err
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
+    assert not list(out.rglob("*_temp")), "the full disk's debris was left behind"
 
 
 @pytest.mark.parametrize(

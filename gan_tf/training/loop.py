@@ -120,7 +120,10 @@ def train(
                 return training.train(evaluator, on_epoch_end)
         except OSError as e:
             # Disk full or folder gone mid-run: every file is written atomically, so the
-            # last good checkpoint, images and metrics are still in place.
+            # last good checkpoint, images and metrics are still in place; a half-written
+            # checkpoint's temporary folder is not left to fill the disk further.
+            with contextlib.suppress(OSError):
+                remove_checkpoint_debris(run)
             reason = e.strerror or e
             raise RunDirError(f"cannot write to {run} ({reason})", resumes=config.out_dir) from None
 

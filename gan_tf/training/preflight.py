@@ -223,13 +223,14 @@ def _check_agreement(run: RunDir, saved: Config | None, rows: list[dict], epoch)
         raise RunDirError(
             f"{run.config} is missing from a folder that holds a run", remedies=[RESTART]
         )
-    if epoch is None and done:
+    # Each epoch writes its metrics row, then its checkpoint: the row may be one ahead, also
+    # of a run killed before its first checkpoint (which then starts over at epoch 1).
+    if epoch is None and done > 1:
         raise RunDirError(
             f"{run.metrics} records {done} epoch(s) but {run.checkpoints} holds no checkpoint "
             "to continue them from",
             remedies=[RESTART],
         )
-    # Each epoch writes its metrics row, then its checkpoint: the row may be one ahead.
     if epoch is not None and not epoch <= done <= epoch + 1:
         raise RunDirError(
             f"{run.metrics} records {done} epoch(s) but the newest checkpoint holds {epoch}",
