@@ -1,4 +1,4 @@
-"""Tests for gan_tf.report on synthetic runs: the statistics against scipy and hand-worked
+"""Tests for gan_tf.study's report on synthetic runs: the statistics against scipy and hand-worked
 numbers, collapse handling, the reading's claims, and that the report, plots and GIF are
 written and readable (an unreadable frame included). No TensorFlow."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,54 +16,56 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from gan_tf.config import Config, Variant
 from gan_tf.images import GRID_SCALE, image_grid, save_image_grid
-from gan_tf.report import GIF_NAME, PLOT_NAMES, REPORT_NAME, RunResult, write_report
-from gan_tf.report.figures import GIF_LEVELS, GIF_SCALE, _plain_tick, read_frames
-from gan_tf.report.stats import (
-    Correlation,
-    analyse,
-    collapse_flags,
-    correlate,
-    fd_over_run,
-    flagged_at_start,
-    group_runs,
-    holm,
-    is_collapsed,
-    relapses,
-    speed,
-    time_to_score,
-    welch,
-)
-from gan_tf.report.text import (
-    DECIDES_NOTHING,
-    HOLDS,
-    NOT_REACHED,
-    NOT_TESTABLE,
-    RHO,
-    _mechanism_bullet,
-    best_fd_note,
-    class_balance,
-    collapse_table,
+from gan_tf.rundir import frame_name
+from gan_tf.study.analysis import analyse, group_runs
+from gan_tf.study.description import (
     dead_cost_bullet,
     dying_bullet,
     gradient_bullet,
     gradient_direction_bullet,
-    mechanism_line,
-    pilot_classifier_note,
-    pilot_section,
-    power_line,
     quality_bullet,
-    reading,
-    reference,
+    reach_bullets,
     relapse_bullet,
-    relapse_section,
-    results_table,
-    settings_bullet,
     snapshot_bullet,
+)
+from gan_tf.study.figures import CURVE_COLUMNS, PLOT_NAMES, kept_panels, panels, plain_tick
+from gan_tf.study.formatting import RHO
+from gan_tf.study.frames import GIF_LEVELS, GIF_SCALE, PROGRESS_GIF_NAME, readable_frames
+from gan_tf.study.measures import (
+    Reached,
+    collapse_flags,
+    course,
+    fd_over_run,
+    flagged_at_start,
+    is_collapsed,
+    relapses,
+    speed,
+    time_to_score,
+)
+from gan_tf.study.method import limits, mechanism_line, power_line
+from gan_tf.study.notes import (
+    best_fd_note,
+    class_balance,
+    pilot_classifier_note,
+    reference,
+    relapse_section,
     speed_note,
+)
+from gan_tf.study.reading import DECIDES_NOTHING, mechanism_bullet, reading, settings_bullet
+from gan_tf.study.records import RunResult, load_run
+from gan_tf.study.report import REPORT_NAME, pilot_section, write_report
+from gan_tf.study.stats import Correlation, correlate, holm, mean_sd, welch
+from gan_tf.study.tables import (
+    HOLDS,
+    NOT_REACHED,
+    NOT_TESTABLE,
+    collapse_table,
+    pilot_summary,
+    results_table,
     time_table,
 )
-from gan_tf.rundir import frame_name
 
 from conftest import make_images
 
@@ -116,11 +119,11 @@ def run(
     fin=None,
     run_dir=Path("."),
     diverged=False,
+    eval_n=NAN,
 ) -> RunResult:
     lr = {"tutorial": 1e-4, "stressed": 1e-3}.get(setting, 2e-4)
     return RunResult(
-        activation=activation,
-        alpha=alpha,
+        variant=Variant(activation, alpha),
         setting=setting,
         lr=lr,
         beta1=0.9,
@@ -131,6 +134,7 @@ def run(
         wall_time=12.0,
         batch_size=BATCH,
         diverged=diverged,
+        eval_n=eval_n,
     )
 
 
@@ -139,8 +143,8 @@ def run(
 
 def test_variant_key_label_and_group_order():
     leaky = run("leaky_relu", 0.2)
-    assert leaky.label == f"leaky_relu {ALPHA}=0.2" and leaky.variant == ("leaky_relu", 0.2)
-    assert run("relu", 0.3).variant == ("relu", 0.0)  # the slope means nothing to relu
+    assert leaky.label == f"leaky_relu {ALPHA}=0.2" and leaky.variant == Variant("leaky_relu", 0.2)
+    assert run("relu", 0.3).variant == Variant("relu")  # the slope means nothing to relu
     runs = [
         run("leaky_relu", 0.3, "stressed"),
         run("leaky_relu", 0.01, "stressed", seed=1),
@@ -228,8 +232,10 @@ def test_time_to_quality_in_images_and_seconds():
         for e, steps, s, score in ((1, 10, 2, NAN), (2, 10, 3, 4), (3, 20, 4, 6), (4, 20, 5, 8))
     ]
     fast = run(metrics=metrics)
-    assert time_to_score(fast, 5) == (40 * BATCH, 9.0)
-    assert time_to_score(fast, 7) == (60 * BATCH, 14.0)
+    # Steps, and images (steps x batch), counted once in the run's record.
+    assert time_to_score(fast, 5) == Reached(40, 40 * BATCH, 9.0)
+    assert time_to_score(fast, 7) == Reached(60, 60 * BATCH, 14.0)
+    assert list(fast.steps) == [10, 20, 40, 60] and list(fast.images) == [80, 160, 320, 480]
     assert time_to_score(fast, 9) is None
     (group,) = group_runs([fast, run(seed=1, metrics=rows(score=3.0))])
     assert group.time_to(5) == (1, 2, 40 * BATCH, 9.0)
@@ -334,10 +340,12 @@ def test_mechanism_within_each_setting_as_well_as_pooled():
     assert within in text
     assert "Mechanism, all settings pooled:" in text
     assert "Within tutorial alone (8 runs): Pearson r = -1.00" in mechanism_line(analysis)
-    # One setting: no separate within-setting figures.
+    assert "Pooled over settings it mixes" in limits(analysis)[4]
+    # One setting: no separate within-setting figures, and nothing pooled.
     assert analyse(runs[:8]).within == {}
+    assert "Pooled" not in limits(analyse(runs[:8]))[4]
     # The scatter's log axis reads 0.3, 0.5, 1, 2, not powers of ten.
-    ticks = [_plain_tick(v, None) for v in (0.3, 0.4, 0.5, 1.0, 20.0)]
+    ticks = [plain_tick(v) for v in (0.3, 0.4, 0.5, 1.0, 20.0)]
     assert ticks == ["0.3", "", "0.5", "1", "20"]
 
 
@@ -345,10 +353,10 @@ def test_mechanism_reading_names_the_correlation_that_holds():
     # Pearson holds and Spearman does not: the reading says which, with both Holm p-values.
     pearson = Correlation("Pearson", 15, r=-0.77, low=-0.89, high=-0.66, p=0.0004, p_holm=0.016)
     spearman = Correlation("Spearman", 15, r=-0.75, low=-0.9, high=-0.37, p=0.002, p_holm=0.091)
-    text = _mechanism_bullet((pearson, spearman), "within stressed")
+    text = mechanism_bullet((pearson, spearman), "within stressed")
     assert "passed less gradient to G (Pearson r = -0.77, Holm p 0.016 holds" in text
     assert f"Spearman {RHO} = -0.75, Holm p 0.091 does not" in text
-    both = _mechanism_bullet((pearson, dataclasses.replace(spearman, p_holm=0.03)))
+    both = mechanism_bullet((pearson, dataclasses.replace(spearman, p_holm=0.03)))
     assert f"Pearson r = -0.77, Holm p 0.016 and Spearman {RHO} = -0.75, Holm p 0.030 hold" in both
     assert "does not" not in both
 
@@ -369,7 +377,7 @@ def test_slope_of_final_fd_against_alpha_per_setting():
     text = " ".join(reading(analysis))
     assert "tutorial: the larger alpha, the higher (worse) the final FD" in text
     # One alpha only: no slope to speak of.
-    flat = analyse([r for r in runs if r.variant == ("relu", 0.0)])
+    flat = analyse([r for r in runs if r.variant == Variant("relu")])
     assert math.isnan(flat.slopes["tutorial"].r)
     assert "the trend of final FD with alpha cannot be assessed" in " ".join(reading(flat))
 
@@ -523,7 +531,7 @@ def test_mechanism_centred_within_variants_tells_between_from_within():
     pearson, _ = analysis.centred["stressed"]
     assert pearson.n == 16 and math.isnan(pearson.p_holm)  # outside the Holm family
     assert analysis.correlations[0].r < -0.9 and abs(pearson.r) < 0.6
-    text = _mechanism_bullet(analysis.correlations, "", analysis.centred["stressed"])
+    text = mechanism_bullet(analysis.correlations, "", analysis.centred["stressed"])
     assert "the association is between variants, not between runs (mechanism.png" in text
     # The centred correlations stay out of Holm's family.
     tested = sum(math.isfinite(c.test.p) for c in analysis.comparisons)
@@ -538,7 +546,7 @@ def test_mechanism_centred_within_variants_tells_between_from_within():
     ]
     both = analyse(linked)
     assert both.centred["stressed"][0].r == pytest.approx(-1.0)
-    text = _mechanism_bullet(both.correlations, "", both.centred["stressed"])
+    text = mechanism_bullet(both.correlations, "", both.centred["stressed"])
     assert "runs of one variant with more dead channels also passed less gradient" in text
     # No spread within any variant in the dead channels: cannot be assessed.
     flat = analyse(study_runs([0.0] * 3, [0.0] * 3, [20, 21, 22], [23, 24, 25]))
@@ -631,24 +639,36 @@ def test_power_line_gives_the_t_that_holm_first_step_needs():
     bullets = reading(analysis)
     assert any("only a very large difference could have held" in b for b in bullets)
     assert power_line(analyse(study_runs([0.4], [0.0], [20.0], [21.0]))) == ""  # none tested
+    assert bar.very_large and limits(analysis)[3].endswith(": few seeds give wide intervals.")
+    # 21 runs a side: the bar is a moderate difference, and the text says that instead.
+    many = analyse(
+        study_runs([0.1, 0.3, 0.2] * 7, [0.2, 0.1, 0.3] * 7, [20, 30, 25] * 7, [22, 28, 26] * 7)
+    )
+    wide = many.first_step()
+    assert wide.n_high == 21 and wide.effect == pytest.approx(wide.t_low * math.sqrt(2 / 21))
+    assert not wide.very_large
+    line = power_line(many)
+    assert f"at least about {wide.effect:.1f} pooled standard deviations" in line
+    assert "very large" not in line + " ".join(reading(many))
+    assert limits(many)[3] == (
+        "A difference that does not hold after correction is not shown to be absent."
+    )
 
 
-def test_fd_headers_and_best_fd_note_name_their_sample_sizes(tmp_path):
+def test_fd_headers_and_best_fd_note_name_their_sample_sizes():
     runs = []
     for seed, (best, last) in enumerate(((30.0, 35.0), (30.0, 25.0))):
-        folder = tmp_path / f"run{seed}"
-        folder.mkdir()
-        (folder / "config.json").write_text('{"eval_n": 2000}')
         metrics = [{**row, "fd": best} for row in rows(epochs=2)]
         fin = {**final(fd=last), "n": 10000}
-        runs.append(run(seed=seed, metrics=metrics, fin=fin, run_dir=folder))
+        runs.append(run(seed=seed, metrics=metrics, fin=fin, eval_n=2000))
     groups = group_runs(runs)
     header = results_table(groups)[0]
     assert "| final FD, N = 10,000 | best FD during training, N = 2,000 (epoch) |" in header
     note = best_fd_note(groups)
     assert "on 2,000 samples against 10,000" in note
     assert "in 1 of 2 runs the best FD during training is above the final FD" in note
-    # Without a config.json or a final sample count, no sample size is claimed.
+    # Without an eval_n (a config.json to read it from) or a final sample count, no sample
+    # size is claimed.
     bare = results_table(group_runs([run(metrics=rows(), fin={**final(), "n": None})]))[0]
     assert "| final FD | best FD during training (epoch) |" in bare
 
@@ -685,36 +705,42 @@ def test_pilots_say_which_classifier_scored_them_and_how_their_classes_share_out
 
 
 def test_curves_use_ddof_1_and_all_zero_panels_are_left_out():
-    from gan_tf.report.figures import COLUMNS, _curve, _panels, kept_panels
-
     runs = [run(seed=s, metrics=rows(dead=d)) for s, d in enumerate((0.1, 0.3))]
-    epochs_, mean, sd = _curve(runs, "dead_channels_2")
+    epochs_, values = course(runs, "dead_channels_2")
+    mean, sd = mean_sd(values)
     assert list(epochs_) == list(range(1, EPOCHS + 1))
     assert mean[0] == pytest.approx(0.2) and sd[0] == pytest.approx(np.std([0.1, 0.3], ddof=1))
-    assert math.isnan(_curve(runs[:1], "dead_channels_2")[2][0])  # one run: no band
+    assert math.isnan(mean_sd(course(runs[:1], "dead_channels_2")[1])[1][0])  # one run: no band
+    # The figure draws those: a line per variant, in percent, with its band.
+    analysis = analyse(runs)
+    dead = [c for c in CURVE_COLUMNS if c.plot == "dead.png"]
+    ((group, x, drawn, band),) = panels(analysis, dead)["dead_channels_2", "tutorial"]
+    assert group.label == "relu" and list(x) == list(epochs_)
+    np.testing.assert_allclose(drawn, 100 * mean)
+    np.testing.assert_allclose(band, 100 * sd)
     # Layer 1 is all zero at both settings, layer 2 at one: one panel is left to draw.
     quiet = [{**row, "dead_channels_1": 0.0} for row in rows(dead=0.0)]
     loud = [{**row, "dead_channels_1": 0.0} for row in rows(dead=0.2)]
     analysis = analyse([run(setting="paper", metrics=quiet), run(setting="stressed", metrics=loud)])
-    dead = [c for c in COLUMNS if c.plot == "dead.png"]
-    rows_, settings, notes = kept_panels(analysis, dead, _panels(analysis, dead))
+    rows_, settings, notes = kept_panels(analysis, dead, panels(analysis, dead))
     assert [c.key for c in rows_] == ["dead_channels_2"] and settings == ["stressed"]
     assert notes == ["dead channels, layer 1 (paper, stressed)", "dead channels, layer 2 (paper)"]
     # All zero everywhere: every panel stays, rather than an empty figure.
     flat = analyse([run(setting="paper", metrics=quiet)])
-    assert kept_panels(flat, dead, _panels(flat, dead))[2] == []
+    assert kept_panels(flat, dead, panels(flat, dead))[2] == []
 
 
 # --- Frames -----------------------------------------------------------------------------
 
 
-def test_read_frames_undoes_the_grid_scale_and_skips_unreadable(tmp_path):
+def test_readable_frames_undo_the_grid_scale_and_skip_unreadable(tmp_path):
     images = make_images(4, seed=1)
     save_image_grid(images, tmp_path / frame_name(1))
     (tmp_path / frame_name(2)).write_bytes(b"not a png")
     (tmp_path / "image_at_epoch_0003 copy.png").write_bytes(b"not a frame")
-    frames, bad = read_frames(run(run_dir=tmp_path))
-    assert list(frames) == [1] and bad == [tmp_path / frame_name(2)]
+    with pytest.warns(UserWarning, match=f"unreadable progress images skipped: {frame_name(2)}"):
+        frames, note = readable_frames(run(run_dir=tmp_path))
+    assert list(frames) == [1] and note == f"unreadable {frame_name(2)}"
     np.testing.assert_array_equal(frames[1], image_grid(images))
 
 
@@ -772,7 +798,7 @@ def test_report_writes_every_file(study):
         "fd.png", "dead.png", "grad.png", "losses.png", "mechanism.png", "samples.png"
     }  # fmt: skip
     text = report.read_text()
-    for name in (*PLOT_NAMES, GIF_NAME):
+    for name in (*PLOT_NAMES, PROGRESS_GIF_NAME):
         assert (report.parent / name).stat().st_size > 0
         assert f"]({name})" in text
     for name in PLOT_NAMES:
@@ -837,7 +863,7 @@ def test_reference_says_when_runs_were_judged_by_different_classifiers():
 
 
 def test_progress_gif_has_a_frame_per_epoch_at_twice_the_native_size(study):
-    frames = iio.imread(study[0].parent / GIF_NAME, index=None)
+    frames = iio.imread(study[0].parent / PROGRESS_GIF_NAME, index=None)
     assert frames.shape[0] == EPOCHS
     cell = image_grid(make_images(4)).shape  # the saved grid, GRID_SCALE undone
     assert GRID_SCALE > 1 and cell == (62, 62) and GIF_SCALE == 2
@@ -856,7 +882,7 @@ def test_report_without_metrics_or_frames(tmp_path):
     assert "no final evaluation" in text and "no metrics rows" in text
     assert "No run has progress images, so there is no progress.gif." in text
     assert "cannot be assessed" in text and f"Nothing {HOLDS}" in text
-    assert not (report.parent / GIF_NAME).exists()
+    assert not (report.parent / PROGRESS_GIF_NAME).exists()
     for name in PLOT_NAMES:  # readable, the samples' sheet grey and every other in colour
         assert iio.imread(report.parent / name).ndim == (2 if name == "samples.png" else 3)
 
@@ -866,9 +892,13 @@ def test_write_report_rejects_no_runs(tmp_path):
         write_report([], tmp_path, "")
 
 
-def test_report_package_does_not_load_tensorflow():
+def test_study_package_does_not_load_tensorflow():
+    """The report, compare and the grid's definition load without TensorFlow: a report can
+    be rebuilt from run folders on any machine."""
     code = (
-        "import sys, gan_tf.report; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
+        "import sys, gan_tf.study.report, gan_tf.study.compare, gan_tf.study.grid, "
+        "gan_tf.cli.study, gan_tf.cli.compare; "
+        "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
@@ -877,18 +907,20 @@ def test_report_package_does_not_load_tensorflow():
 
 
 def test_comparison_of_two_runs(study, tmp_path):
-    from gan_tf.report.compare import GIF_NAME as SIDE_GIF
-    from gan_tf.report.compare import SHEET_NAME, write_comparison
+    from gan_tf.study.compare import SIDE_BY_SIDE_GIF_NAME, SIDE_BY_SIDE_NAME, write_comparison
 
     _, runs = study
-    pair = [r for r in runs if r.setting == "tutorial" and r.seed == 0 and r.alpha in (0, 0.2)]
+    pair = [
+        r for r in runs if r.setting == "tutorial" and r.seed == 0 and r.variant.alpha in (0, 0.2)
+    ]
     with pytest.warns(UserWarning, match="unreadable"):  # relu's epoch-3 frame
         path = write_comparison(pair, tmp_path / "cmp", every=2)
     out = path.parent
     cell = image_grid(make_images(4)).shape[1] * GRID_SCALE
-    sheet = iio.imread(out / SHEET_NAME)
+    sheet = iio.imread(out / SIDE_BY_SIDE_NAME)
     assert 2 * cell < sheet.shape[1] < 2 * cell + 40 and sheet.shape[0] > cell
-    assert iio.imread(out / SIDE_GIF, index=None).shape[0] == EPOCHS  # relu repeats epoch 2
+    gif = iio.imread(out / SIDE_BY_SIDE_GIF_NAME, index=None)
+    assert gif.shape[0] == EPOCHS  # relu repeats epoch 2
     text = path.read_text()
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 3 * 2  # header, epochs 2, 4 and 6 for both runs
@@ -897,6 +929,8 @@ def test_comparison_of_two_runs(study, tmp_path):
     assert f"{leaky} 10.0% | 0.900 | 0.60 | 0.40 |" in text
     assert "- relu: unreadable image_at_epoch_0003.png; left out of the pictures." in text
     assert "score ≥ 5 first at 20 steps (160 images, 4.00 s of training)" in text
+    # The library names settings by field; only the command layer spells flags.
+    assert "on the run's eval_n samples" in text and not re.search(r"--[a-z]", text)
     for r in pair:  # the epoch's grid copied beside each run's files
         assert (out / r.run_dir.name / frame_name(EPOCHS)).is_file()
     with (
@@ -908,7 +942,6 @@ def test_comparison_of_two_runs(study, tmp_path):
 
 def test_compare_command_on_run_folders(tmp_path, capsys):
     from gan_tf.cli.compare import main
-    from gan_tf.config import Config
     from gan_tf.rundir import RunDir
 
     for activation in ("relu", "leaky_relu"):
@@ -921,7 +954,10 @@ def test_compare_command_on_run_folders(tmp_path, capsys):
     assert main([str(tmp_path / "relu"), str(tmp_path / "leaky_relu"), "--out-dir",
                  str(tmp_path / "out"), "--every", "1"]) == 0  # fmt: skip
     text = (tmp_path / "out" / "comparison.md").read_text()
+    # The command layer hands in the run's command and its flag for a setting.
     assert "python -m gan_tf.train --activation relu --batch-size 8" in text
+    assert "on the run's --eval-n samples" in text
+    assert load_run(tmp_path / "relu").eval_n == Config().eval_n  # read from config.json
     assert (tmp_path / "out" / "relu" / "metrics.csv").read_text() == folder.metrics.read_text()
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
@@ -931,8 +967,6 @@ def test_compare_command_on_run_folders(tmp_path, capsys):
 
 
 def test_pilot_summary_against_the_grid_budget():
-    from gan_tf.report.text import pilot_summary
-
     grid = [run("relu", setting="paper", metrics=rows(epochs=3))]  # 30 steps at batch 8
     rising = rows(epochs=6)
     for i, row in enumerate(rising):
@@ -952,8 +986,6 @@ def test_pilot_summary_against_the_grid_budget():
 
 
 def test_reach_bullets_say_whether_digits_appear():
-    from gan_tf.report.text import reach_bullets
-
     def scored(score, epochs=EPOCHS):
         return rows(epochs=epochs, score=score)
 

@@ -9,8 +9,9 @@ import pytest
 
 from gan_tf.config import Config, Variant
 from gan_tf.errors import ConfigError
-from gan_tf.grid import SETTINGS, Setting, StudyConfig, run_study
 from gan_tf.rundir import RunDir
+from gan_tf.study.grid import StudyConfig, run_study
+from gan_tf.study.settings import SETTINGS, Setting, lr_setting
 
 from conftest import REPO, labelled_data, make_images
 
@@ -152,10 +153,17 @@ def test_two_shards_share_one_study_folder(tmp_path, capsys):
     # The same study again, in-process, with one of its runs shown as a pilot: every run
     # is finished, nothing trains (not even a classifier for an empty cache), and the
     # report shows the pilot's scores and command.
+    # The command layer hands the report its command lines and flag spelling.
+    from gan_tf.cli.common import flag, train_command
+    from gan_tf.cli.study import study_command
+    from gan_tf.study.wording import Wording
+
     capsys.readouterr()
     pilot = str(tmp_path / "study" / "runs" / RUN_NAMES[2])
     empty = dataclasses.replace(base, cache_dir=str(tmp_path / "empty cache"))
-    assert run_study(dataclasses.replace(study, pilots=(pilot,), base=empty)) == report
+    again = dataclasses.replace(study, pilots=(pilot,), base=empty)
+    wording = Wording(study_command(again), train_command, flag)
+    assert run_study(again, wording=wording) == report
     out = capsys.readouterr().out
     assert out.count("finished, skipped") == 4 and "training" not in out.lower()
     assert not (tmp_path / "empty cache").exists()
@@ -173,8 +181,7 @@ def test_the_printed_command_rebuilds_the_study(tmp_path):
     """report.md's command, parsed by the study CLI, gives back the same StudyConfig."""
     import shlex
 
-    from gan_tf.cli.study import build_parser, study_from_args
-    from gan_tf.grid import lr_setting, study_command
+    from gan_tf.cli.study import build_parser, study_command, study_from_args
 
     pilot = RunDir(tmp_path / "pilot run")
     pilot.path.mkdir()
@@ -219,12 +226,58 @@ def test_the_printed_command_rebuilds_the_study(tmp_path):
         StudyConfig(pilots=(str(tmp_path),))
 
 
+def test_study_errors_name_the_field_and_the_command_spells_the_flag():
+    """The library names StudyConfig's field; the study command spells it as its flag."""
+    from gan_tf.errors import keyword
+
+    with pytest.raises(ConfigError) as error:
+        StudyConfig(final_n=5)
+    assert error.value.setting == "final_n"
+    assert error.value.render(keyword) == "final_n must be an integer of at least 10, got 5"
+
+
+def test_a_run_folder_in_use_is_left_to_its_process(monkeypatch, tmp_path):
+    """Another process training into a run folder: the study reports it busy, not failed."""
+    import gan_tf.training.loop
+    from gan_tf.errors import RunDirBusy
+    from gan_tf.study.grid import train_and_evaluate
+
+    def busy(config, verbose=1):
+        raise RunDirBusy(f"{config.out_dir} is in use by another run (pid 1)")
+
+    monkeypatch.setattr(gan_tf.training.loop, "train", busy)
+    assert train_and_evaluate(Config(out_dir=str(tmp_path / "run")), final_n=10) == "busy"
+
+
+def test_the_study_package_leaves_the_command_line_to_the_command_layer():
+    """No module of gan_tf.study but its entry imports gan_tf.cli, spells a flag or names a
+    python -m command: the command layer hands in what a report prints of them."""
+    import ast
+    import re
+
+    modules = sorted((REPO / "gan_tf" / "study").glob("*.py"))
+    assert len(modules) > 10
+    for path in modules:
+        if path.name == "__main__.py":  # `python -m gan_tf.study` runs the study command
+            continue
+        text = path.read_text(encoding="utf-8")
+        imported = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+        assert not any(name.startswith("gan_tf.cli") for name in imported), path.name
+        assert not re.search(r"--[a-z]|python -m", text), path.name
+
+
 def test_bad_variant_and_shard_cli():
     for args, expected in [
         (["--variants", "tanh"], "bad variant 'tanh'"),
         (["--shard", "2/2"], "expected I/N with 0 <= I < N"),
         (["--settings", "tutorial", "--lrs", "1e-3"], "not both"),
         (["--seeds", "-1"], "seed must be an integer in [0, 2**32)"),
+        (["--final-n", "5"], "--final-n must be an integer of at least 10, got 5"),
     ]:
         result = subprocess.run(
             [sys.executable, "-m", "gan_tf.study", *args, "--out-dir", "/nonexistent/x"],

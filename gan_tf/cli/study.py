@@ -31,7 +31,7 @@ from gan_tf.cli.common import (
     quiet_tensorflow,
     train_command,
 )
-from gan_tf.config import Config, Variant
+from gan_tf.config import MIN_SAMPLES, Config, Variant
 from gan_tf.study.grid import (
     BUDGET_FIELDS,
     CLASSIFIER_DIR,
@@ -45,6 +45,7 @@ from gan_tf.study.grid import (
     run_study,
 )
 from gan_tf.study.settings import DEFAULT_SETTINGS, SETTINGS, lr_setting
+from gan_tf.study.wording import Wording
 
 
 def shard(text: str) -> tuple[int, int]:
@@ -112,7 +113,7 @@ def build_parser() -> ArgumentParser:
         "--final-n",
         type=positive_int,
         default=defaults.final_n,
-        help=f"samples for the final score, at least 10 (default: {defaults.final_n})",
+        help=f"samples for the final score, at least {MIN_SAMPLES} (default: {defaults.final_n})",
     )
     measure.add_argument(
         "--pilot",
@@ -235,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         study = study_from_args(args)
         # The report prints this command, each pilot's training command and flags, not
         # the library's field names.
-        run_study(study, jobs=args.jobs, shard=args.shard, command=study_command(study),
-                  run_command=train_command, spell=flag)  # fmt: skip
+        wording = Wording(study_command(study), train_command, flag)
+        run_study(study, jobs=args.jobs, shard=args.shard, wording=wording)
 
     return parser.run(body, resume_hint="; run the same study command to go on")
 

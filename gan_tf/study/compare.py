@@ -12,29 +12,23 @@ LeakyReLU and with ReLU).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from gan_tf.errors import UserError
+from gan_tf.errors import UserError, keyword
 from gan_tf.files import write_text
 from gan_tf.images import GRID_SCALE, save_gif, write_png
-from gan_tf.report import stats
-from gan_tf.report.figures import frame_sheets, readable_frames
-from gan_tf.report.stats import RunResult
-from gan_tf.report.text import (
-    EPOCH_COLUMNS,
-    EPOCH_COLUMNS_NOTE,
-    epoch_cells,
-    fmt,
-    table,
-    time_to_text,
-)
 from gan_tf.rundir import RunDir, frame_name
+from gan_tf.study.formatting import fmt, table
+from gan_tf.study.frames import frame_sheets, readable_frames
+from gan_tf.study.measures import SCORE_THRESHOLDS, quality_at_end
+from gan_tf.study.records import RunResult, epochs
+from gan_tf.study.tables import EPOCH_HEADER, epoch_cells, epoch_columns_note, time_to_text
 
-SHEET_NAME = "side_by_side.png"
-GIF_NAME = "side_by_side.gif"
+SIDE_BY_SIDE_NAME = "side_by_side.png"
+SIDE_BY_SIDE_GIF_NAME = "side_by_side.gif"
 COMPARISON_NAME = "comparison.md"
 
 
@@ -54,22 +48,21 @@ def run_labels(runs: Sequence[RunResult]) -> list[str]:
 
 def epoch_table(runs: Sequence[RunResult], labels: Sequence[str], every: int) -> list[str]:
     """Markdown rows: every `every`-th epoch (and each run's last), one row per run."""
-    last = {int(stats.epochs(run)[-1]) for run in runs if run.metrics}
-    wanted = sorted({int(e) for run in runs for e in stats.epochs(run) if e % every == 0} | last)
+    last = {int(epochs(run)[-1]) for run in runs if run.metrics}
+    wanted = sorted({int(e) for run in runs for e in epochs(run) if e % every == 0} | last)
     rows = []
     for epoch in wanted:
         for run, label in zip(runs, labels, strict=True):
-            index = np.flatnonzero(stats.epochs(run) == epoch)
+            index = np.flatnonzero(epochs(run) == epoch)
             if index.size:
                 rows.append([str(epoch), label, *epoch_cells(run, index[0])])
-    header = ["epoch", "run", "steps", "images", *(h for h, _, _ in EPOCH_COLUMNS)]
-    return table(header, rows)
+    return table(["epoch", "run", *EPOCH_HEADER], rows)
 
 
 def _final(run: RunResult) -> str:
     if not (run.final and run.final.get("generator")):
         return "no final evaluation"
-    quality = stats.quality_at_end(run)  # the final evaluation's figures
+    quality = quality_at_end(run)  # the final evaluation's figures
     figures = f"FD {fmt(quality['fd'])}, score {fmt(quality['score'], 2)}, "
     figures += f"recall {fmt(quality['recall'], 2)}"
     return f"final evaluation on {run.final.get('n', '?')} samples: {figures}"
@@ -82,6 +75,7 @@ def write_comparison(
     epoch: int | None = None,
     fps: float = 4,
     gif_scale: int = 2,
+    spell: Callable[[str], str] = keyword,
 ) -> Path:
     """Writes the side-by-side grids, GIF, table and per-run copies into `out_dir`.
 
@@ -92,6 +86,8 @@ def write_comparison(
         epoch: the epoch of side_by_side.png (default: the last one every run has a grid of).
         fps: the GIF's frames per second.
         gif_scale: each grid pixel drawn gif_scale x gif_scale in the GIF (PNG: GRID_SCALE).
+        spell: how the text names a setting (default: its `Config` field; the command layer
+            passes its flag spelling).
 
     Returns:
         The path of comparison.md.
@@ -107,7 +103,7 @@ def write_comparison(
     folders = _unique([Path(run.run_dir).resolve().name or "run" for run in runs])
     for run, folder in zip(runs, folders, strict=True):
         if (out_dir / folder).resolve() == Path(run.run_dir).resolve():
-            raise UserError(f"--out-dir {out_dir} would copy {run.run_dir} onto itself")
+            raise UserError(f"{out_dir} would copy {run.run_dir} onto itself", setting="out_dir")
     cells, notes = {}, []
     for run, label in zip(runs, labels, strict=True):
         cells["", label], unreadable = readable_frames(run)
@@ -123,8 +119,10 @@ def write_comparison(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     at_epoch = {key: {epoch: frames[epoch]} for key, frames in cells.items()}
-    write_png(frame_sheets([""], labels, at_epoch, GRID_SCALE)[epoch], out_dir / SHEET_NAME)
-    save_gif(list(frame_sheets([""], labels, cells, gif_scale).values()), out_dir / GIF_NAME, fps)
+    sheet = frame_sheets([""], labels, at_epoch, GRID_SCALE)[epoch]
+    write_png(sheet, out_dir / SIDE_BY_SIDE_NAME)
+    sheets = frame_sheets([""], labels, cells, gif_scale)
+    save_gif(list(sheets.values()), out_dir / SIDE_BY_SIDE_GIF_NAME, fps)
     lines = ["# Runs side by side", ""]
     for run, label, folder in zip(runs, labels, folders, strict=True):
         source = RunDir(run.run_dir)
@@ -134,7 +132,7 @@ def write_comparison(
                 shutil.copyfile(path, out_dir / folder / path.name)
         lines += [f"## {label} ({source.path.resolve().name})", ""]
         lines += [f"    {run.command}", ""] if run.command else []
-        reached = "; ".join(time_to_text(run, t) for t in stats.SCORE_THRESHOLDS)
+        reached = "; ".join(time_to_text(run, t) for t in SCORE_THRESHOLDS)
         lines += [
             f"- {len(run.metrics)} epochs, {fmt(run.wall_time, unit=' s')} of training; "
             f"{_final(run)}.",
@@ -142,10 +140,10 @@ def write_comparison(
             f"- Files: [{folder}/]({folder}/) (metrics.csv, config.json, {frame_name(epoch)}).",
             "",
         ]
-    lines += [f"## Every {every} epochs", "", EPOCH_COLUMNS_NOTE, ""]
+    lines += [f"## Every {every} epochs", "", epoch_columns_note(spell), ""]
     lines += [*epoch_table(runs, labels, every), ""]
-    lines += [f"![Epoch {epoch}, side by side]({SHEET_NAME})", ""]
-    lines += [f"![Every epoch, side by side]({GIF_NAME})", ""]
+    lines += [f"![Epoch {epoch}, side by side]({SIDE_BY_SIDE_NAME})", ""]
+    lines += [f"![Every epoch, side by side]({SIDE_BY_SIDE_GIF_NAME})", ""]
     if notes:
         lines += ["## Missing pictures", "", *notes, ""]
     path = out_dir / COMPARISON_NAME

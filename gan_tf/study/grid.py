@@ -1,88 +1,49 @@
-"""The ReLU vs LeakyReLU study as a library: a grid of runs that differ only in D's activation.
+"""The ReLU vs LeakyReLU study's grid, and running it: runs that differ only in D's activation.
 
-A study crosses discriminator variants (`Variant`), optimiser settings
-(`Setting`: learning rate of both networks and Adam's beta_1) and seeds. A given
-seed gives every variant the same data order, noise, dropout seeds and initial
-weights. Each run is an ordinary run folder under OUT_DIR/runs/, evaluated at
-the end on `final_n` samples; `run_study` trains what is not finished (several
-at once with `jobs`, or every N-th with `shard`) and writes the report from
-every finished run in the folder.
+A study crosses discriminator variants (`Variant`), optimiser settings (`Setting`:
+learning rate of both networks and Adam's beta_1) and seeds. A given seed gives every
+variant the same data order, noise, dropout seeds and initial weights. Each run is an
+ordinary run folder under OUT_DIR/runs/, evaluated at the end on `final_n` samples;
+`run_study` trains what is not finished (several at once with `jobs`, or every N-th with
+`shard`) and writes the report from every finished run in the folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from gan_tf.config import Config, Variant
-from gan_tf.errors import ConfigError, DivergenceError, RunDirError
+from gan_tf.config import Config, Variant, check_sample_count
+from gan_tf.errors import ConfigError, DivergenceError, RunDirBusy
 from gan_tf.files import write_text
 from gan_tf.rundir import RunDir
-
-if TYPE_CHECKING:
-    from gan_tf.report import RunResult
+from gan_tf.study.records import RunResult, load_run
+from gan_tf.study.settings import DEFAULT_SETTINGS, SETTINGS, Setting
+from gan_tf.study.wording import PLAIN, Wording
 
 DEFAULT_VARIANTS = ("relu", "leaky_relu:0.01", "leaky_relu:0.1", "leaky_relu:0.2", "leaky_relu:0.3")
 DEFAULT_SEEDS = (0, 1, 2)
-# The study's own evaluation classifier, under OUT_DIR, unless --cache-dir names another.
+# The study's own evaluation classifier, under OUT_DIR, unless the base's cache_dir names
+# another.
 CLASSIFIER_DIR = "classifier"
+REPORT_DIR = "report"
+RUNS_DIR = "runs"
 # Every run's settings but the grid's axes: the tutorial's, but a checkpoint after every
 # epoch (one kept) and an evaluation every 5 epochs.
 STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
-# The `Config` fields that the study command sets for every run.
-BUDGET_FLAGS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
-MEASURE_FLAGS = ("eval_every", "eval_n", "probe_size", "cache_dir")
-DATA_FLAGS = ("dataset", "data")
-# ... and those it leaves to each run (run_config) or ignores.
+# The `Config` fields that a study sets alike for every run (its `base`) ...
+BUDGET_FIELDS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
+MEASURE_FIELDS = ("eval_every", "eval_n", "probe_size", "cache_dir")
+DATA_FIELDS = ("dataset", "data")
+# ... and, with those that `run_config` sets for each run, every field a study decides.
 STUDY_FIELDS = (
-    BUDGET_FLAGS
-    + MEASURE_FLAGS
-    + DATA_FLAGS
-    + (
-        "activation",
-        "alpha",
-        "gen_lr",
-        "disc_lr",
-        "seed",
-        "out_dir",
-    )
+    BUDGET_FIELDS
+    + MEASURE_FIELDS
+    + DATA_FIELDS
+    + ("activation", "alpha", "gen_lr", "disc_lr", "seed", "out_dir")
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Setting:
-    """An optimiser setting: Adam's learning rate (G and D alike) and beta_1."""
-
-    name: str
-    lr: float
-    beta1: float = Config.beta1
-
-    @property
-    def slug(self) -> str:
-        # The beta_1 suffix only where it differs from the tutorial's, so run folders
-        # of earlier studies (lr only) keep their names.
-        suffix = "" if self.beta1 == Config.beta1 else f"_b{self.beta1:g}"
-        return f"lr{self.lr:g}{suffix}"
-
-
-# The tutorial's setting, a stressed one (10x the learning rate), and the DCGAN paper's.
-SETTINGS = {
-    "tutorial": Setting("tutorial", Config.gen_lr, Config.beta1),
-    "stressed": Setting("stressed", 1e-3, Config.beta1),
-    "paper": Setting("paper", 2e-4, 0.5),
-}
-DEFAULT_SETTINGS = ("tutorial", "stressed")
-
-
-def lr_setting(lr: float, beta1: float = Config.beta1) -> Setting:
-    """A setting given by its learning rate (the study's --lrs), named after a known one."""
-    for setting in SETTINGS.values():
-        if (setting.lr, setting.beta1) == (lr, beta1):
-            return setting
-    return Setting(f"lr {lr:g}", lr, beta1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +52,7 @@ class StudyConfig:
 
     `base` holds every run's settings but the variant, the optimiser setting and the
     seed (default: `STUDY_BASE`). `pilots` are run folders outside the grid (ordinary
-    `gan_tf.train` runs: the pilot that chose the budget, a longer reference run) whose
+    training runs: the pilot that chose the budget, a longer reference run) whose
     per-epoch scores the report shows beside the grid.
 
     Every run is judged by one classifier: the one in `classifier_dir`. Trained again on
@@ -109,12 +70,11 @@ class StudyConfig:
     pilots: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.final_n < 10:
-            raise ConfigError(f"--final-n must be at least 10, got {self.final_n}")
+        check_sample_count(self.final_n, "final_n")
         for pilot in self.pilots:
             run = RunDir(pilot)
             if run.read_config() is None or not run.metrics.is_file():
-                raise ConfigError(f"--pilot {pilot}: no config.json or metrics.csv there")
+                raise ConfigError(f"pilot run folder {pilot}: no config.json or metrics.csv there")
         for run in self.grid():
             self.run_config(*run)  # validates every run before any trains
 
@@ -124,13 +84,19 @@ class StudyConfig:
         else OUT_DIR/classifier."""
         return self.base.cache_dir or str(Path(self.out_dir) / CLASSIFIER_DIR)
 
+    @property
+    def report_dir(self) -> Path:
+        """Where the report is written: OUT_DIR/report."""
+        return Path(self.out_dir) / REPORT_DIR
+
     def run_config(self, variant: Variant, setting: Setting, seed: int) -> Config:
         """The Config of one run of the grid."""
-        run_dir = Path(self.out_dir) / "runs" / f"{variant.slug}_{setting.slug}_seed{seed}"
+        run_dir = Path(self.out_dir) / RUNS_DIR / f"{variant.slug}_{setting.slug}_seed{seed}"
         return dataclasses.replace(
             self.base,
             cache_dir=self.classifier_dir,
             activation=variant.activation,
+            # relu has no slope; its runs keep the tutorial's alpha field, which it ignores.
             alpha=variant.alpha if variant.activation == "leaky_relu" else Config.alpha,
             gen_lr=setting.lr,
             disc_lr=setting.lr,
@@ -140,6 +106,7 @@ class StudyConfig:
         )
 
     def grid(self) -> list[tuple[Variant, Setting, int]]:
+        """Every run of the study as (variant, setting, seed), setting by setting."""
         return [(v, s, seed) for s in self.settings for v in self.variants for seed in self.seeds]
 
 
@@ -175,10 +142,8 @@ def train_and_evaluate(config: Config, final_n: int) -> str:
         # A result too: kept in the run folder and the report, not retried.
         write_text(run.diverged, json.dumps({"error": str(e)}))
         return "diverged"
-    except RunDirError as e:
-        if "in use by another run" in str(e):
-            return "busy"
-        raise
+    except RunDirBusy:
+        return "busy"
     data = load_data(config.dataset, config.data)
     classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=0)
     evaluator = Evaluator(classifier, data, n=final_n, seed=0, info=info)
@@ -195,7 +160,11 @@ def _worker_init() -> None:
 
 
 def run_study(
-    study: StudyConfig, verbose: int = 1, jobs: int = 1, shard: tuple[int, int] = (0, 1)
+    study: StudyConfig,
+    verbose: int = 1,
+    jobs: int = 1,
+    shard: tuple[int, int] = (0, 1),
+    wording: Wording = PLAIN,
 ) -> Path:
     """Trains and evaluates the runs of the grid that are not finished, then writes the report.
 
@@ -206,6 +175,8 @@ def run_study(
             run leaves mostly idle, or a many-core machine).
         shard: (I, N): train only runs I, I+N, I+2N, ... of the grid, so N processes or
             machines (a SLURM job array, say) can share one study folder.
+        wording: what the report prints of the commands that made it (default: none, and
+            settings by their field names).
 
     Returns:
         The path of report.md, built from every finished run in the folder.
@@ -249,7 +220,7 @@ def run_study(
             outcome = train_and_evaluate(config, study.final_n)
             if outcome != "trained":
                 _log(verbose, f"{name}: {outcome}")
-    path = write_study_report(study, len(data.x_train))
+    path = write_study_report(study, len(data.x_train), wording)
     _log(verbose, f"Wrote {path}")
     return path
 
@@ -259,113 +230,47 @@ def _log(verbose: int, message: str) -> None:
         print(message, flush=True)
 
 
-def collect_results(study: StudyConfig) -> list:
-    """The `RunResult` of every finished run of the grid (unfinished ones are left out)."""
+def collect_results(
+    study: StudyConfig, run_command: Callable[[Config], str] | None = None
+) -> list[RunResult]:
+    """The record of every finished run of the grid (unfinished ones are left out).
+
+    Args:
+        study: the grid.
+        run_command: spells each run's training command (see `load_run`).
+
+    Returns:
+        The records, in grid order, each named by the grid's setting.
+    """
     results = []
     for variant, setting, seed in study.grid():
         config = study.run_config(variant, setting, seed)
         if is_finished(config, study.final_n):
-            # The grid's name for the setting, which --lrs may have given.
-            run = load_run(config.out_dir, config)
+            # The grid's name for the setting, which a learning rate alone may have given.
+            run = load_run(config.out_dir, config, run_command)
             results.append(dataclasses.replace(run, setting=setting.name))
     return results
 
 
-def load_run(run_dir: str | Path, config: Config | None = None) -> RunResult:
-    """A `RunResult` of any run folder (its metrics.csv and evaluation.json, and its
-    config.json unless `config` is given).
+def write_study_report(study: StudyConfig, n_train: int, wording: Wording = PLAIN) -> Path:
+    """Writes OUT_DIR/report/ from the finished runs.
 
-    Raises:
-        RunDirError: no `config` and the folder has no config.json.
+    Args:
+        study: the grid and budget.
+        n_train: the training set's size, for the budget sentence.
+        wording: what the report prints of the commands that made it.
+
+    Returns:
+        The path of report.md.
     """
-    from gan_tf.report import RunResult
-
-    run = RunDir(run_dir)
-    config = config or run.read_config()
-    if config is None:
-        raise RunDirError(f"{run.config}: missing; not a gan_tf run folder")
-    rows = run.read_metrics()
-    if config.gen_lr == config.disc_lr:
-        setting = lr_setting(config.gen_lr, config.beta1).name
-    else:
-        setting = f"G lr {config.gen_lr:g}, D lr {config.disc_lr:g}"
-    return RunResult(
-        activation=config.activation,
-        alpha=config.alpha if config.activation == "leaky_relu" else 0.0,
-        setting=setting,
-        lr=config.gen_lr,
-        beta1=config.beta1,
-        seed=config.seed,
-        run_dir=run.path,
-        metrics=rows,
-        final=run.read_evaluation() or {},
-        wall_time=sum(row["seconds"] for row in rows),
-        batch_size=config.batch_size,
-        diverged=run.diverged.is_file(),
-        command=train_command(config),
-    )
-
-
-def train_command(config: Config) -> str:
-    """The `gan_tf.train` command that trains (or resumes) a run with these settings."""
-    from gan_tf.cli.common import config_flags
-
-    return shlex.join(["python", "-m", "gan_tf.train", *config_flags(config)])
-
-
-def study_command(study: StudyConfig) -> str:
-    """The `gan_tf.study` command of this study: run again, it trains what is unfinished and
-    rewrites the report from the run folders.
-
-    What a study built in Python sets and no study flag can say (a field of every run
-    without a flag, a None budget, settings that --settings and --lrs cannot name) is
-    appended as a shell comment, not dropped.
-    """
-    from gan_tf.cli.common import config_flags
-
-    defaults = StudyConfig()
-    words, unsaid = ["python", "-m", "gan_tf.study"], []
-    if study.variants != defaults.variants:
-        words += ["--variants", *(v.name for v in study.variants)]
-    base = study.base
-    beta1s = {s.beta1 for s in study.settings}
-    if all(SETTINGS.get(s.name) == s for s in study.settings):
-        if study.settings != defaults.settings:
-            words += ["--settings", *(s.name for s in study.settings)]
-    elif len(beta1s) == 1 and all(lr_setting(s.lr, s.beta1) == s for s in study.settings):
-        words += ["--lrs", *(repr(s.lr) for s in study.settings)]
-        base = dataclasses.replace(base, beta1=beta1s.pop())
-    else:
-        unsaid += [
-            f"settings {', '.join(f'{s.name} ({s.lr!r}, {s.beta1!r})' for s in study.settings)}"
-        ]
-    if study.seeds != defaults.seeds:
-        words += ["--seeds", *map(str, study.seeds)]
-    flagged = BUDGET_FLAGS + MEASURE_FLAGS + DATA_FLAGS
-    words += config_flags(base, STUDY_BASE, flagged)
-    if study.final_n != defaults.final_n:
-        words += ["--final-n", str(study.final_n)]
-    if study.pilots:
-        words += ["--pilot", *study.pilots]
-    for field in dataclasses.fields(Config):
-        value = getattr(base, field.name)
-        no_flag = field.name not in STUDY_FIELDS or (field.name in flagged and value is None)
-        if no_flag and value != getattr(STUDY_BASE, field.name):
-            unsaid.append(f"{field.name}={value!r}")
-    command = shlex.join([*words, "--out-dir", study.out_dir])
-    return command + (f"  # set in Python, no flag for: {'; '.join(unsaid)}" if unsaid else "")
-
-
-def write_study_report(study: StudyConfig, n_train: int) -> Path:
-    """Writes OUT_DIR/report/ from the finished runs; returns the path of report.md."""
-    from gan_tf.report import write_report
+    from gan_tf.study.report import write_report
 
     return write_report(
-        collect_results(study),
-        Path(study.out_dir) / "report",
+        collect_results(study, wording.run_command),
+        study.report_dir,
         budget=describe_budget(study, n_train),
-        command=study_command(study),
-        pilots=[load_run(pilot) for pilot in study.pilots],
+        pilots=[load_run(pilot, command=wording.run_command) for pilot in study.pilots],
+        wording=wording,
     )
 
 
