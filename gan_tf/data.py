@@ -303,7 +303,7 @@ def pipeline_options():
     tf.data's autotuner runs one background thread per iterator that sleeps
     between tuning rounds, each sleep twice as long as the last (up to a minute),
     and dropping the iterator does not always wake it: releasing an epoch's
-    iterator before its end (--max-steps-per-epoch) then waited out the rest of
+    iterator before its end (max_steps_per_epoch) then waited out the rest of
     that sleep, about 8-20 s an epoch on a 2-core CPU (issue 13, benchmarks/README.md).
     """
     import tensorflow as tf

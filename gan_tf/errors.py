@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Callable
 
 # Keywords of `train()` that are switches, not `Config` fields: a library message spells
-# them `restart=True`, the command line `--restart`.
+# them `restart=True`; the command layer spells them as flags.
 SWITCHES = ("restart", "allow_changes")
 
 

@@ -6,7 +6,7 @@
       image_at_epoch_NNNN.png  the progress grid after each epoch (the tutorial's name)
       dcgan.gif                the progress grids as an animation
       generator.keras          the generator, loadable with keras.models.load_model
-      evaluation.json          `python -m gan_tf.evaluate`'s figures
+      evaluation.json          the evaluate command's figures
       diverged.json            a study run that diverged
       checkpoints/             kept checkpoints; checkpoints/latest/ the newest one
       tensorboard/             scalars, histograms and the grid per epoch

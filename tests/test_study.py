@@ -249,28 +249,6 @@ def test_a_run_folder_in_use_is_left_to_its_process(monkeypatch, tmp_path):
     assert train_and_evaluate(Config(out_dir=str(tmp_path / "run")), final_n=10) == "busy"
 
 
-def test_the_study_package_leaves_the_command_line_to_the_command_layer():
-    """No module of gan_tf.study but its entry imports gan_tf.cli, spells a flag or names a
-    python -m command: the command layer hands in what a report prints of them."""
-    import ast
-    import re
-
-    modules = sorted((REPO / "gan_tf" / "study").glob("*.py"))
-    assert len(modules) > 10
-    for path in modules:
-        if path.name == "__main__.py":  # `python -m gan_tf.study` runs the study command
-            continue
-        text = path.read_text(encoding="utf-8")
-        imported = set()
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.ImportFrom):
-                imported.add(node.module or "")
-            elif isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names)
-        assert not any(name.startswith("gan_tf.cli") for name in imported), path.name
-        assert not re.search(r"--[a-z]|python -m", text), path.name
-
-
 def test_bad_variant_and_shard_cli():
     for args, expected in [
         (["--variants", "tanh"], "bad variant 'tanh'"),
