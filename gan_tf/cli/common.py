@@ -61,8 +61,8 @@ FLAG_HELP = {
     "eval_every": "every N epochs (and after the last) score eval_n samples: FD, "
     "classifier score, coverage, precision/recall (trains a small classifier once)",
     "eval_n": "samples per evaluation during training (FD depends on it)",
-    "cache_dir": "where the evaluation classifier is cached (none: $GAN_TF_CACHE_DIR, "
-    "else $XDG_CACHE_HOME/gan_tf or ~/.cache/gan_tf)",
+    "cache_dir": "folder of the evaluation classifier (trained once for the data, then "
+    "read from there)",
     # data
     "dataset": "dataset Keras downloads (and caches) when --data is not given",
     "data": "local data instead of a download: a Keras-format .npz, or a folder of "
@@ -77,6 +77,8 @@ FLAG_HELP = {
 }
 _METAVARS = {"int": "N", "float": "X", "str": "PATH"}
 _FIELDS = {field.name: field for field in dataclasses.fields(Config)}
+# Where the evaluation classifier is kept when no --cache-dir is given, outside a study.
+DEFAULT_CACHE_DIR = "$GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf or ~/.cache/gan_tf"
 
 
 def quiet_tensorflow() -> None:
@@ -189,6 +191,17 @@ class ArgumentParser(argparse.ArgumentParser):
                 metavar=None if name in CHOICES else _METAVARS[type_name],
                 help=f"{FLAG_HELP[name]} (default: {'none' if default is None else default})",
             )
+
+    def add_cache_dir_flag(self, group, default: str, keep_absent: bool = False) -> None:
+        """The one --cache-dir: every command means the folder of the evaluation classifier;
+        only where it looks by default differs (`default`, said in the help)."""
+        group.add_argument(
+            flag("cache_dir"),
+            dest="cache_dir",
+            metavar="PATH",
+            default=argparse.SUPPRESS if keep_absent else None,
+            help=f"{FLAG_HELP['cache_dir']} (default: {default})",
+        )
 
     def run(
         self, body: Callable[[], int | None], resume_hint: str | Callable[[str], str] = ""

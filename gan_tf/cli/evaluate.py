@@ -9,11 +9,11 @@ are printed beside them as the reference. Writes evaluation.json beside the gene
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from gan_tf.cli.common import (
+    DEFAULT_CACHE_DIR,
     ArgumentParser,
     given_config_values,
     positive_int,
@@ -35,14 +35,11 @@ def build_parser() -> ArgumentParser:
         help=f"images per set, at least 10 (default: {FINAL_N})",
     )
     parser.add_config_flags(parser, ("data", "dataset"), keep_absent=True)
-    parser.add_argument(
-        "--cache-dir",
-        dest="cache_dir",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="where the evaluation classifier is cached (none: the folder the run's "
-        "config.json names, such as a study's classifier/, if it is there; else "
-        "$GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf or ~/.cache/gan_tf)",
+    parser.add_cache_dir_flag(
+        parser,
+        "the folder the run's config.json names, such as a study's classifier/, if it is "
+        f"there; else {DEFAULT_CACHE_DIR}",
+        keep_absent=True,
     )
     parser.add_argument(
         "--seed",

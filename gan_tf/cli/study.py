@@ -101,13 +101,11 @@ def build_parser() -> ArgumentParser:
     measure = parser.add_argument_group("measurement")
     measure_flags = [name for name in MEASURE_FIELDS if name != "cache_dir"]
     parser.add_config_flags(measure, measure_flags, defaults.base)
-    measure.add_argument(
-        "--cache-dir",
-        metavar="PATH",
-        help="folder of the evaluation classifier that scores every run (default: "
-        f"OUT_DIR/{CLASSIFIER_DIR}, whatever $GAN_TF_CACHE_DIR says: one classifier for "
+    parser.add_cache_dir_flag(
+        measure,
+        f"OUT_DIR/{CLASSIFIER_DIR}, whatever $GAN_TF_CACHE_DIR says: one classifier scores "
         "every run and shard of the study, wherever they train; one trained on another "
-        "machine differs slightly)",
+        "machine differs slightly",
     )
     measure.add_argument(
         "--final-n",

@@ -17,7 +17,12 @@ import dataclasses
 import shlex
 import sys
 
-from gan_tf.cli.common import ArgumentParser, given_config_values, quiet_tensorflow
+from gan_tf.cli.common import (
+    DEFAULT_CACHE_DIR,
+    ArgumentParser,
+    given_config_values,
+    quiet_tensorflow,
+)
 from gan_tf.config import Config
 from gan_tf.errors import ConfigError, RunDirError
 from gan_tf.rundir import RunDir
@@ -41,7 +46,7 @@ FLAG_GROUPS = {
         "mixed_precision",
         "strategy",
     ),
-    "measurement": ("probe_size", "eval_every", "eval_n", "cache_dir"),
+    "measurement": ("probe_size", "eval_every", "eval_n"),
     "data": ("dataset", "data", "buffer_size", "train_limit"),
     "output": ("out_dir", "checkpoint_every", "max_checkpoints"),
 }
@@ -57,6 +62,8 @@ def build_parser() -> ArgumentParser:
     for title, names in FLAG_GROUPS.items():
         group = parser.add_argument_group(title)
         parser.add_config_flags(group, names, keep_absent=True)
+        if title == "measurement":
+            parser.add_cache_dir_flag(group, DEFAULT_CACHE_DIR, keep_absent=True)
         if title == "output":
             group.add_argument(
                 "--resume",

@@ -50,7 +50,8 @@ class EpochMonitor:
         self.run = RunDir(config.out_dir)
         self.generator = generator
         self.evaluator = evaluator
-        self.seed = progress_noise(config)
+        # The tutorial calls this fixed noise `seed`; here that word is the integer seed.
+        self.progress_noise = progress_noise(config)
         self.probe = probe_batch(images, config.probe_size, config.noise_dim, config.seed)
         self.diagnose = make_diagnose(generator, discriminator)
         self.writer = tf.summary.create_file_writer(str(self.run.tensorboard))
@@ -62,7 +63,7 @@ class EpochMonitor:
             (row, the progress grid as a uint8 image).
         """
         config = self.config
-        grid = upscale(image_grid(self.generator(self.seed, training=False).numpy()))
+        grid = upscale(image_grid(self.generator(self.progress_noise, training=False).numpy()))
         scalars, self._pre_activations = self.diagnose(*self.probe)
         row.update({k: float(v) for k, v in scalars.items()})
         if self.evaluator and (epoch % config.eval_every == 0 or epoch == config.epochs):
