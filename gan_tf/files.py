@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    _remove_leftovers_of_dead_writers(path)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -29,6 +31,30 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):  # an unwritable folder may not let it go
             tmp.unlink(missing_ok=True)
+
+
+def _remove_leftovers_of_dead_writers(path: Path) -> None:
+    """Deletes the temporaries of `path` that a killed writer left (kill -9 between its write
+    and its rename), so that rewriting a file cleans up after an earlier attempt. A
+    temporary whose process still runs is another writer's, and stays."""
+    if os.name != "posix":  # os.kill(pid, 0) probes a process only on POSIX
+        return
+    prefix = f".{path.stem}.tmp-"
+    for leftover in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(path.suffix)}"):
+        pid = leftover.name[len(prefix) : len(leftover.name) - len(path.suffix)]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, and belongs to someone else
+        return True
+    return True
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 
 import imageio.v3 as iio
 import numpy as np
@@ -372,3 +373,44 @@ def test_gif_frame_rate_out_of_range_is_one_line(made, tmp_path, capsys, fps):
     before = snapshot(run)
     refused(capsys, gif.main, [str(run), "--fps", fps], "--fps must be from 0.01 to 100")
     assert snapshot(run) == before
+
+
+def test_compare_never_writes_into_a_folder_of_runs(made, tmp_path, capsys):
+    """Comparing two runs into a folder that holds a run of the same name would replace that
+    run's metrics.csv and config.json."""
+    from gan_tf.cli.compare import main as compare
+
+    theirs = tmp_path / "theirs"
+    shutil.copytree(made["run"], theirs / "run")
+    mine = tmp_path / "mine"
+    shutil.copytree(made["run"], mine / "run")
+    (mine / "run" / "metrics.csv").write_text("epoch,gen_loss\n1,0.5\n")  # my own, other run
+    before = snapshot(mine)
+    refused(capsys, compare, [str(theirs / "run"), "--out-dir", str(mine)], "compare did not")
+    assert snapshot(mine) == before
+    # Its own earlier output it may rewrite.
+    out = tmp_path / "comparison"
+    assert compare([str(theirs / "run"), "--out-dir", str(out)]) == 0
+    assert compare([str(theirs / "run"), "--out-dir", str(out)]) == 0
+
+
+def test_a_killed_writers_temporary_is_cleared_by_the_next_write(made, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    dead = run / ".dcgan.tmp-999999999.gif"  # no process has this pid
+    live = run / f".dcgan.tmp-{os.getppid()}.gif"  # a running writer's: left alone
+    dead.write_bytes(b""), live.write_bytes(b"")
+    assert gif.main([str(run)]) == 0
+    assert not dead.exists() and live.exists()
+
+
+def test_sigterm_stops_a_command_with_one_line(capsys):
+    import signal
+
+    def body():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this
+
+    assert run_command("python -m gan_tf.gif", body) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "python -m gan_tf.gif: SIGTERM: stopped; every file written so far is complete"

@@ -1,8 +1,11 @@
 """The study on a tiny grid: every run, the report, a rerun that trains nothing, jobs, shards."""
 
 import dataclasses
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,3 +268,73 @@ def test_bad_variant_and_shard_cli():
         )
         assert result.returncode == 2, args
         assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":  # ppid; a zombie is already dead
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pids) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the process table from /proc")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill -9"])
+def test_stopping_a_study_stops_its_workers(tmp_path, stop):
+    """study --jobs 2 stopped by SIGTERM (one line, exit 130) or kill -9: within 10 s no
+    process of the study is left, and each worker's run keeps a checkpoint to resume."""
+    study = tiny_study(tmp_path)
+    args = [
+        sys.executable, "-m", "gan_tf.study", "--variants", "relu", "leaky_relu:0.2",
+        "--settings", "tutorial", "--seeds", "0", "--epochs", "400", "--batch-size", "16",
+        "--max-steps-per-epoch", "2", "--eval-n", "40", "--final-n", "50", "--probe-size", "16",
+        "--data", study.base.data, "--out-dir", study.out_dir, "--jobs", "2",
+    ]  # fmt: skip
+    # Output to a file: a pipe nobody reads fills up and blocks the workers' writes.
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:
+        study_process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr)
+    runs = [
+        Path(study.out_dir) / "runs" / name
+        for name in ("relu_lr0.0001_seed0", "leaky_relu_0.2_lr0.0001_seed0")
+    ]
+    deadline = time.monotonic() + 300
+    while not all(len(RunDir(run).read_metrics()) >= 2 for run in runs if run.is_dir()) or not all(
+        run.is_dir() for run in runs
+    ):
+        assert study_process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "the workers never trained"
+        time.sleep(0.5)
+    workers = _children(study_process.pid)
+    assert len(workers) >= 2
+    study_process.send_signal(stop)
+    study_process.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(workers), "workers outlived the study"
+    if stop == signal.SIGTERM:
+        lines = [line for line in log.read_text().splitlines() if "gan_tf.study:" in line]
+        assert study_process.returncode == 130, log.read_text()
+        assert len(lines) == 1 and "SIGTERM: stopped" in lines[0]
+        assert "Traceback" not in log.read_text()
+    for run in runs:
+        assert RunDir(run).latest_checkpoint(), run

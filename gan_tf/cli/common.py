@@ -11,7 +11,9 @@ import argparse
 import dataclasses
 import os
 import shlex
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 
@@ -94,6 +96,10 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM asked a command to stop."""
+
+
 def run_command(
     prog: str,
     body: Callable[[], int | None],
@@ -118,6 +124,9 @@ def run_command(
     def say(message: str) -> None:
         print(f"{prog}: {message}", file=sys.stderr, flush=True)
 
+    def terminated(signum, frame):
+        raise Terminated
+
     def hint(error: BaseException | None = None) -> str:
         resumes = getattr(error, "resumes", None)
         return resume_hint(resumes) if callable(resume_hint) else resume_hint
@@ -125,6 +134,9 @@ def run_command(
     def show_warning(message, category, filename, lineno, file=None, line=None):
         say(f"warning: {one_line(message)}")
 
+    # SIGTERM stops a command as Ctrl-C does (training installs its own, gentler handler).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminated) if in_main_thread else None
     try:
         with warnings.catch_warnings():
             warnings.showwarning = show_warning  # one line each, like the errors
@@ -142,11 +154,17 @@ def run_command(
         print(file=sys.stderr)
         say(one_line(e) + hint(e))
         return EXIT_INTERRUPTED
+    except Terminated:
+        say("SIGTERM: stopped; every file written so far is complete" + hint())
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         # A second Ctrl-C: files are written atomically, so the last good ones stay.
         print(file=sys.stderr)
         say("interrupted; every file written so far is complete" + hint())
         return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class ArgumentParser(argparse.ArgumentParser):

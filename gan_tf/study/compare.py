@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_tf.errors import UserError, keyword
+from gan_tf.errors import Remedy, UserError, keyword
 from gan_tf.files import write_text
 from gan_tf.images import GRID_SCALE, save_gif, write_png
 from gan_tf.rundir import RunDir, frame_name
@@ -68,6 +68,50 @@ def _final(run: RunResult) -> str:
     return f"final evaluation on {run.final.get('n', '?')} samples: {figures}"
 
 
+def _own_files(folder: Path) -> list[str]:
+    """What compare writes into a run's copy folder."""
+    run = RunDir(folder)
+    return [run.metrics.name, run.config.name, *(p.name for p in run.frames().values())]
+
+
+def check_target(out_dir: Path) -> None:
+    """Refuses a target folder that holds anything compare did not write: compare copies
+    files into it, and must never replace a run's own (comparing two runs into `runs/`
+    would overwrite `runs/<name>/metrics.csv`). An empty or new folder, or compare's own
+    earlier output, is fine.
+
+    Raises:
+        UserError: naming the folder and what in it is not compare's.
+    """
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise UserError(f"{out_dir} is a file, not a folder", setting="out_dir")
+    entries = sorted(out_dir.iterdir())
+    ours = {COMPARISON_NAME, SIDE_BY_SIDE_NAME, SIDE_BY_SIDE_GIF_NAME}
+    foreign = []
+    for entry in entries:
+        if entry.is_dir():
+            foreign += [
+                f"{entry.name}/{p.name}"
+                for p in sorted(entry.iterdir())
+                if p.name not in _own_files(entry)
+            ]
+        elif entry.name not in ours:
+            foreign.append(entry.name)
+    if entries and not (out_dir / COMPARISON_NAME).is_file():
+        foreign = foreign or [p.name for p in entries]
+    if foreign:
+        shown = ", ".join(foreign[:4]) + (
+            f" and {len(foreign) - 4} more" if len(foreign) > 4 else ""
+        )
+        raise UserError(
+            f"{out_dir} holds files that compare did not write ({shown})",
+            setting="out_dir",
+            remedies=[Remedy("choose an empty or new {}", ("out_dir",))],
+        )
+
+
 def write_comparison(
     runs: Sequence[RunResult],
     out_dir: str | Path,
@@ -104,6 +148,7 @@ def write_comparison(
     for run, folder in zip(runs, folders, strict=True):
         if (out_dir / folder).resolve() == Path(run.run_dir).resolve():
             raise UserError(f"{out_dir} would copy {run.run_dir} onto itself", setting="out_dir")
+    check_target(out_dir)
     cells, notes = {}, []
     for run, label in zip(runs, labels, strict=True):
         cells["", label], unreadable = readable_frames(run)

@@ -11,6 +11,9 @@ ordinary run folder under OUT_DIR/runs/, evaluated at the end on `final_n` sampl
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,12 +154,34 @@ def train_and_evaluate(config: Config, final_n: int) -> str:
     return "trained"
 
 
+def _train_in_worker(config: Config, final_n: int) -> str:
+    """`train_and_evaluate` in a worker process, which ends once its run is stopped (with a
+    checkpoint): a stopped study must not leave workers waiting for more work."""
+    try:
+        return train_and_evaluate(config, final_n)
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C: the run saved a checkpoint first
+        os._exit(130)
+
+
 def _worker_init() -> None:
+    # A worker dies with the study that started it, whatever killed that (kill -9
+    # included): Linux sends it SIGTERM then, which stops its run at the next step with a
+    # checkpoint, as Ctrl-C would.
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the study died before the request took hold
+            os._exit(1)
     # Several runs share one GPU: each process takes memory as it needs it, not all of it.
     import tensorflow as tf
 
     for gpu in tf.config.list_physical_devices("GPU"):
         tf.config.experimental.set_memory_growth(gpu, True)
+
+
+# prctl's option that sends a signal to a process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
 
 
 def run_study(
@@ -207,11 +232,20 @@ def run_study(
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-        with concurrent.futures.ProcessPoolExecutor(jobs, context, _worker_init) as pool:
-            futures = {pool.submit(train_and_evaluate, c, study.final_n): n for n, c in pending}
+        pool = concurrent.futures.ProcessPoolExecutor(jobs, context, _worker_init)
+        try:
+            futures = {pool.submit(_train_in_worker, c, study.final_n): n for n, c in pending}
             _log(verbose, f"training {len(pending)} runs, {jobs} at a time")
             for future in concurrent.futures.as_completed(futures):
                 _log(verbose, f"{futures[future]}: {future.result()}")
+        except BaseException:
+            # Stopped (SIGTERM, Ctrl-C) or failed: the workers stop too, each with a
+            # checkpoint, rather than train on for hours with nobody waiting for them.
+            for child in multiprocessing.active_children():
+                child.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     else:
         for done, (name, config) in enumerate(pending):
             elapsed = time.perf_counter() - started
