@@ -414,3 +414,23 @@ def test_sigterm_stops_a_command_with_one_line(capsys):
     assert run_command("python -m gan_tf.gif", body) == 130
     err = capsys.readouterr().err.strip()
     assert err == "python -m gan_tf.gif: SIGTERM: stopped; every file written so far is complete"
+
+
+def test_a_restart_cut_off_midway_is_finished_by_the_next_run(made, tmp_path, capsys):
+    """kill -9 while --restart moved the earlier run aside: the next plain run says so and
+    moves the rest into the same folder, not a second one."""
+    from gan_tf.training.preflight import RESTART_JOURNAL
+
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    target = tmp_path / "run.replaced-20260101-000000"
+    target.mkdir()
+    shutil.move(run / "metrics.csv", target / "metrics.csv")  # the part moved before the kill
+    (run / RESTART_JOURNAL).write_text(json.dumps({"target": str(target)}))
+    before = {p.name for p in made["run"].iterdir()} - {".lock"}  # the lock stays
+    assert train.main(tiny_args(made["data"], run, 1)) == 0
+    assert "finishing a restart that was cut off" in capsys.readouterr().out
+    assert {p.name for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name, "run"]
+    assert not (run / RESTART_JOURNAL).exists()
+    assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import shutil
 import time
@@ -27,7 +28,7 @@ from gan_tf.errors import (
     RunDirBusy,
     RunDirError,
 )
-from gan_tf.files import LockedError, folder_lock
+from gan_tf.files import LockedError, folder_lock, write_text
 from gan_tf.rundir import LOCK_NAME, RunDir, read_metrics
 from gan_tf.training.checkpoint import EPOCH_KEY
 
@@ -84,6 +85,10 @@ def check_run_dir(
     """
     try:
         _check_path(run.path)
+        unfinished = _restart_target(run)
+        if unfinished:  # killed while moving an earlier run aside: that move is finished first
+            note = f"finishing a restart that was cut off: the earlier run goes to {unfinished}"
+            return Preflight([], [note], earlier_run_to_move=True)
         if restart:
             return Preflight([], [], earlier_run_to_move=_holds_files(run))
         return _check_run(run, config, allow_changes)
@@ -238,19 +243,38 @@ def _check_agreement(run: RunDir, saved: Config | None, rows: list[dict], epoch)
         )
 
 
+# Written before an earlier run is moved aside and removed after: if it is still there, the
+# move was cut off (kill -9), and the next start moves the rest into the same folder.
+RESTART_JOURNAL = ".restarting.json"
+
+
+def _restart_target(run: RunDir) -> Path | None:
+    """The folder an unfinished move-aside was filling, or None if there is none."""
+    try:
+        target = json.loads((run.path / RESTART_JOURNAL).read_text())["target"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Path(target) if isinstance(target, str) else None
+
+
 def move_aside(run: RunDir) -> Path:
     """Moves every file of the run folder (but its lock) into a sibling folder
-    RUN_DIR.replaced-YYYYmmdd-HHMMSS; returns it. Call it holding the folder's lock."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = run.path.with_name(f"{run.path.name}.replaced-{stamp}")
-    suffix = 1
-    while target.exists():
-        suffix += 1
-        target = run.path.with_name(f"{run.path.name}.replaced-{stamp}-{suffix}")
-    target.mkdir()
+    RUN_DIR.replaced-YYYYmmdd-HHMMSS, or finishes a move that was cut off into the folder it
+    had begun; returns it. Call it holding the folder's lock."""
+    target = _restart_target(run)
+    if target is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = run.path.with_name(f"{run.path.name}.replaced-{stamp}")
+        suffix = 1
+        while target.exists():
+            suffix += 1
+            target = run.path.with_name(f"{run.path.name}.replaced-{stamp}-{suffix}")
+        write_text(run.path / RESTART_JOURNAL, json.dumps({"target": str(target)}) + "\n")
+    target.mkdir(exist_ok=True)
     for entry in run.path.iterdir():
-        if entry.name != LOCK_NAME:
+        if entry.name not in (LOCK_NAME, RESTART_JOURNAL):
             shutil.move(entry, target / entry.name)
+    (run.path / RESTART_JOURNAL).unlink()
     return target
 
 
