@@ -431,6 +431,6 @@ def test_a_restart_cut_off_midway_is_finished_by_the_next_run(made, tmp_path, ca
     assert train.main(tiny_args(made["data"], run, 1)) == 0
     assert "finishing a restart that was cut off" in capsys.readouterr().out
     assert {p.name for p in target.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name, "run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", target.name]
     assert not (run / RESTART_JOURNAL).exists()
     assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1]
