@@ -338,3 +338,16 @@ def test_stopping_a_study_stops_its_workers(tmp_path, stop):
         assert "Traceback" not in log.read_text()
     for run in runs:
         assert RunDir(run).latest_checkpoint(), run
+
+
+def test_a_damaged_pilot_is_refused_before_anything_trains(tmp_path):
+    from gan_tf.errors import UserError
+
+    pilot = tmp_path / "pilot"
+    pilot.mkdir()
+    (pilot / "config.json").write_text(Config().to_json())
+    (pilot / "metrics.csv").write_bytes(b"\x00\xff garbage\n1,2\n")
+    study = dataclasses.replace(tiny_study(tmp_path), pilots=(str(pilot),))
+    with pytest.raises(UserError, match=r"pilot run folder .*pilot: .*metrics\.csv"):
+        run_study(study, verbose=0)
+    assert not (tmp_path / "study").exists()

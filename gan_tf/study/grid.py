@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gan_tf.config import Config, Variant, check_sample_count
-from gan_tf.errors import ConfigError, DivergenceError, RunDirBusy
+from gan_tf.errors import ConfigError, DivergenceError, RunDirBusy, UserError
 from gan_tf.files import write_text
 from gan_tf.rundir import RunDir
 from gan_tf.study.records import RunResult, load_run
@@ -209,6 +209,12 @@ def run_study(
     from gan_tf.data import load_data
     from gan_tf.evaluation.classifier import load_or_train_classifier
 
+    # A pilot the report cannot read is found now, not after hours of training.
+    for pilot in study.pilots:
+        try:
+            load_run(pilot)
+        except UserError as e:
+            raise UserError(f"pilot run folder {pilot}: {e}") from None
     index, count = shard
     out_dir = Path(study.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
