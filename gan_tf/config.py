@@ -184,6 +184,24 @@ def _in_range(config: Config, name: str, interval: str) -> None:
         raise ConfigError(f"must be a number in {interval}, got {value!r}", setting=name)
 
 
+# Fixed caps, not this machine's memory: a config.json must read the same on every machine.
+# The generator's first Dense layer holds noise_dim x 12544 float32 weights (7*7*256 units):
+# 65536 makes it 3.3 GB, and 13 GB with its gradient and Adam's two moments, which one
+# large GPU still holds; the tutorial uses 100. A larger value could not be allocated on
+# common machines and failed deep inside Keras, after the run folder was written.
+MAX_NOISE_DIM = 65536
+# The dying-ReLU probe runs G and D on probe_size images each at once, keeping every
+# activation for its gradients: about 1.5 MB a probe image, so 4096 takes about 6 GB (the
+# tutorial's batch is 256).
+MAX_PROBE_SIZE = 4096
+
+
+def _at_most(config: Config, name: str, limit: int) -> None:
+    value = getattr(config, name)
+    if value > limit:
+        raise ConfigError(f"must be at most {limit}, got {value!r}", setting=name)
+
+
 # The fewest images a sample-quality evaluation takes (FD's covariances, k-NN precision/recall).
 MIN_SAMPLES = 10
 
@@ -254,6 +272,8 @@ def validate(config: Config) -> None:
     _positive_int(config, "train_limit", allow_none=True)
     _positive_int(config, "eval_every", allow_none=True)
     _positive_int(config, "probe_size")
+    _at_most(config, "noise_dim", MAX_NOISE_DIM)
+    _at_most(config, "probe_size", MAX_PROBE_SIZE)
     _positive_int(config, "steps_per_call")
     check_sample_count(config.eval_n, "eval_n")
     check_seed(config.seed)

@@ -37,13 +37,31 @@ _IDX_NAMES = {
 _IDX_UBYTE = 0x08
 
 
-class Data(NamedTuple):
-    """Uint8 images (N, 28, 28) and labels (N,); the test split may be absent."""
-
+class _Splits(NamedTuple):
     x_train: np.ndarray
     y_train: np.ndarray | None
     x_test: np.ndarray | None
     y_test: np.ndarray | None
+
+
+class Data(_Splits):
+    """Uint8 images (N, 28, 28) and labels (N,); the test split may be absent.
+
+    A tuple of the four arrays, to unpack or read by name. `source` says where they came
+    from (the file or folder, or Keras' download), for messages about them; it is no part
+    of the tuple, so equal arrays make equal `Data` and the classifier's cache key (a hash
+    of the arrays) does not depend on where they were read.
+    """
+
+    source: str | None = None  # the instance's own, when given
+
+    def __new__(cls, x_train, y_train, x_test, y_test, source: str | None = None):
+        data = super().__new__(cls, x_train, y_train, x_test, y_test)
+        data.source = source
+        return data
+
+    def _replace(self, **changes) -> Data:
+        return Data(**{**self._asdict(), **changes}, source=self.source)
 
 
 def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
@@ -105,7 +123,7 @@ def download(dataset: str) -> Data:
         raise DataError(
             f"could not download {dataset} with Keras ({reason})", remedies=[offline]
         ) from None
-    return Data(x_train, y_train, x_test, y_test)
+    return Data(x_train, y_train, x_test, y_test, source=f"Keras' {dataset} download")
 
 
 def _read_head(path: Path, n: int) -> bytes:
@@ -228,7 +246,7 @@ def _check(data: Data, source: Path) -> Data:
         x, y = fixed[f"x_{split}"], fixed[f"y_{split}"]
         if x is not None and y is not None and len(x) != len(y):
             raise DataError(f"{source}: {len(x)} {split} images but {len(y)} {split} labels")
-    return Data(**fixed)
+    return Data(**fixed, source=str(source))
 
 
 def scale_images(images: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Image grids and GIFs from arrays; knows nothing about models."""
+"""Image grids and GIFs from arrays, and whether a grid fits in memory; knows nothing about
+models."""
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -16,9 +18,92 @@ from gan_tf.files import atomic_path
 
 # Progress grids are saved with each pixel drawn GRID_SCALE x GRID_SCALE, to be readable.
 GRID_SCALE = 4
+IMAGE_SIZE = (28, 28)
 # A GIF stores each frame's duration in hundredths of a second, at most 655.35 s (and the
 # last frame is held 4 times longer): frame rates outside this range cannot be written.
 MIN_FPS, MAX_FPS = 0.01, 100.0
+
+
+# A grid and the arrays it is drawn from may take at most this share of the machine's memory:
+# TensorFlow, the generator and the images' other copies need the rest, and an allocation
+# beyond it swaps for minutes or is killed rather than failing cleanly.
+MEMORY_SHARE = 0.5
+# Memory assumed where the machine does not say (no sysconf): a common laptop's.
+_UNKNOWN_MEMORY = 16 * 2**30
+
+
+def memory_bytes() -> int:
+    """The memory this process may use: the machine's physical memory, or its container's
+    limit (cgroup v2 memory.max) where that is lower."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        total = _UNKNOWN_MEMORY
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        limit = ""
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def memory_budget() -> int:
+    """Bytes one picture (or one batch of samples) may take: `MEMORY_SHARE` of `memory_bytes`."""
+    return int(memory_bytes() * MEMORY_SHARE)
+
+
+def gib(size: int) -> str:
+    """Bytes for people: 3221225472 -> "3 GiB", 10**15 -> "931,323 GiB"."""
+    value = size / 2**30
+    return f"{value:,.0f} GiB" if value >= 100 else f"{value:.3g} GiB"
+
+
+def grid_bytes(
+    n: int, cols: int | None = None, pad: int = 2, scale: int = GRID_SCALE, size=IMAGE_SIZE
+) -> int:
+    """The most memory drawing `n` images of `size` (H, W) into a grid takes at once: the
+    float images, two float temporaries and their uint8 copy, the grid, and the grid `scale`
+    x `scale` times larger (twice: numpy builds it from an outer product)."""
+    h, w = size
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    pixels = (rows * (h + pad) + pad) * (cols * (w + pad) + pad)
+    return n * h * w * (3 * 4 + 1) + pixels * (1 + (2 * scale * scale if scale > 1 else 0))
+
+
+def check_grid(
+    n: int, cols: int | None = None, pad: int = 2, scale: int = GRID_SCALE, size=IMAGE_SIZE
+) -> None:
+    """Refuses a grid that cannot be drawn, before anything is drawn or generated.
+
+    Args:
+        n: images in the grid, at least 1.
+        cols: images per row (None: a square grid); at most `n`.
+        pad, scale: as `image_grid` and `save_image_grid` take them.
+        size: each image's (H, W).
+
+    Raises:
+        UserError: naming `cols` (not from 1 to n) or `n` (the grid would take more than
+            `memory_budget()`), with the most that fits.
+    """
+    if n < 1:
+        raise UserError(f"must be at least 1, got {n}", setting="n")
+    if cols is not None and not 1 <= cols <= n:
+        raise UserError(f"must be from 1 to the number of images ({n}), got {cols}", setting="cols")
+    need, budget = grid_bytes(n, cols, pad, scale, size), memory_budget()
+    if need <= budget:
+        return
+    fits, low, high = 0, 1, n  # the most images whose square grid fits (bisection)
+    while low <= high:
+        mid = (low + high) // 2
+        if grid_bytes(mid, None, pad, scale, size) <= budget:
+            fits, low = mid, mid + 1
+        else:
+            high = mid - 1
+    raise UserError(
+        f"must be at most about {fits} on this machine, got {n}: their grid would take about "
+        f"{gib(need)}, more than the {gib(budget)} allowed ({MEMORY_SHARE:.0%} of its memory)",
+        setting="n",
+    )
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -36,6 +121,9 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
 
     Returns:
         A uint8 (rows*(H+pad)+pad, cols*(W+pad)+pad) array.
+
+    Raises:
+        UserError: `cols` outside 1 to N, or a grid too large for memory (`check_grid`).
     """
     images = np.asarray(images)
     if images.ndim == 4:
@@ -43,6 +131,7 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
     if images.dtype != np.uint8:
         images = to_uint8(images)
     n, h, w = images.shape
+    check_grid(n, cols, pad, scale=1, size=(h, w))
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
@@ -74,7 +163,12 @@ def save_image_grid(
 
     Returns:
         The path written.
+
+    Raises:
+        UserError: `cols` outside 1 to N, or a grid too large for memory (`check_grid`).
     """
+    shape = np.shape(images)
+    check_grid(shape[0], grid_kw.get("cols"), grid_kw.get("pad", 2), scale, size=shape[1:3])
     return write_png(upscale(image_grid(images, **grid_kw), scale), path)
 
 

@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 
 from gan_tf.config import Config
-from gan_tf.errors import RunDirError
+from gan_tf.errors import RESTART, Remedy, RunDirError
 from gan_tf.files import write_text
 
 CONFIG_NAME = "config.json"
@@ -53,6 +53,10 @@ GEN_WEIGHT_GRAD = "gen_weight_grad_norm"
 LAYER_MEASURES = ("dead_channels", "dead_units", "negative", "act_grad_disc", "act_grad_gen")
 # Sample quality, in the epochs that are evaluated (and evaluation.json).
 QUALITY_COLUMNS = ("fd", "score", "covered", "mode_kl", "precision", "recall")
+
+
+# The way out of a misplaced entry: it alone, or the whole earlier run.
+_MOVE_IT = Remedy("move it away", ())
 
 
 def layer_column(measure: str, layer: int) -> str:
@@ -111,6 +115,46 @@ class RunDir:
         found = {frame_epoch(p): p for p in self.path.glob(FRAME_GLOB)}
         return {epoch: found[epoch] for epoch in sorted(e for e in found if e is not None)}
 
+    # --- the layout ---------------------------------------------------------------
+    def check_layout(self) -> None:
+        """Refuses a folder where a path the run writes has the wrong kind: a file where a
+        folder must be (tensorboard/, checkpoints/), a folder where a file must be
+        (config.json, metrics.csv, a progress image, ...), or a dangling symbolic link. Reads
+        only; call it before writing anything (`restart` moves such entries aside instead).
+
+        Raises:
+            RunDirError: naming the path and what it must be.
+        """
+        if not self.path.is_dir():
+            return  # the folder itself is the preflight's to judge
+        folders = {
+            self.checkpoints: "its checkpoints",
+            self.latest_checkpoints: "its newest checkpoint",
+            self.tensorboard: "its TensorBoard logs",
+        }
+        files = {
+            self.config: "its settings",
+            self.metrics: "its metrics",
+            self.gif: "its progress GIF",
+            self.generator: "its generator",
+            self.lock: "its lock",
+        }
+        # A progress image is redrawn or deleted when a run resumes, and read into its GIF.
+        frames = (path for path in self.path.glob(FRAME_GLOB) if frame_epoch(path) is not None)
+        files.update((path, "a progress image") for path in frames)
+        for path, holds in [*folders.items(), *files.items()]:
+            if path.is_symlink() and not path.exists():
+                problem = "is a dangling symbolic link"
+            elif path in folders and path.exists() and not path.is_dir():
+                problem = "is not a folder"
+            elif path in files and path.exists() and not path.is_file():
+                problem = "is a folder, not a file" if path.is_dir() else "is not a regular file"
+            else:
+                continue
+            raise RunDirError(
+                f"{path} {problem}: the run keeps {holds} there", remedies=[_MOVE_IT, RESTART]
+            )
+
     # --- config.json --------------------------------------------------------------
     def read_config(self) -> Config | None:
         """The saved config, or None if there is none.
@@ -121,7 +165,7 @@ class RunDir:
         if not self.config.is_file():
             return None
         try:
-            return Config.from_json(self.config.read_text())
+            return Config.from_json(self.config.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError, TypeError) as e:
             raise RunDirError(f"{self.config}: unreadable run config ({e})") from None
 
@@ -130,7 +174,7 @@ class RunDir:
         if not self.config.is_file():
             return []
         try:
-            changes = json.loads(self.config.read_text()).get("changes", [])
+            changes = json.loads(self.config.read_text(encoding="utf-8-sig")).get("changes", [])
         except (OSError, ValueError, AttributeError):
             return []
         return changes if isinstance(changes, list) else []
@@ -145,7 +189,7 @@ class RunDir:
 
     def _extra_config_keys(self) -> dict:
         try:
-            saved = json.loads(self.config.read_text())
+            saved = json.loads(self.config.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError):
             return {}
         settings = {field.name for field in dataclasses.fields(Config)}
@@ -170,7 +214,7 @@ class RunDir:
     def read_evaluation(self) -> dict | None:
         """`evaluate`'s saved result, or None if there is none or it is unreadable."""
         try:
-            result = json.loads(self.evaluation.read_text())
+            result = json.loads(self.evaluation.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError):
             return None
         return result if isinstance(result, dict) else None
@@ -218,7 +262,9 @@ def read_metrics(path: str | Path) -> list[dict]:
         return []
     rows = []
     try:
-        with open(path, newline="") as f:
+        # utf-8-sig: a spreadsheet's re-save starts with a byte-order mark; newline="" lets
+        # csv read its CRLF line ends.
+        with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             if not reader.fieldnames or "epoch" not in reader.fieldnames:
                 raise ValueError("no header line with an 'epoch' column")

@@ -1,6 +1,7 @@
 """Never lose a run: signals, kill -9, divergence, locks, disk full, and every bad flag."""
 
 import errno
+import hashlib
 import os
 import queue
 import shutil
@@ -17,6 +18,8 @@ import pytest
 import tensorflow as tf
 
 from gan_tf import rundir
+from gan_tf.cli import generate as generate_cli
+from gan_tf.cli import train as train_cli
 from gan_tf.cli.train import main
 from gan_tf.config import Config
 from gan_tf.errors import DivergenceError
@@ -25,7 +28,7 @@ from gan_tf.rundir import latest_checkpoint, read_metrics
 from gan_tf.training import preflight, signals
 from gan_tf.training.loop import train
 
-from conftest import BAD_DATA_CASES, REPO, bad_data_cases, make_images
+from conftest import BAD_DATA_CASES, REPO, bad_data_cases, labelled, make_images
 
 
 @pytest.fixture
@@ -428,3 +431,292 @@ def test_bad_data_through_the_cli(tmp_path, images, capsys, case):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and expected in err and "Traceback" not in err
     assert not out.exists()  # nothing written
+
+
+# Inputs that used to end in a traceback ------------------------------------------------------
+# Each is refused in one line on stderr (exit 2), before anything is written.
+
+
+def labelled_npz(path, n_train=60, n_test=20, **changes):
+    """A small labelled .npz (ten classes), with arrays replaced or dropped (None) by name."""
+    x_train, y_train = labelled(n_train, 0)
+    x_test, y_test = labelled(n_test, 1)
+    arrays = {**dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test), **changes}
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return path
+
+
+def snapshot(folder) -> dict:
+    """{relative path: sha256} of every file under `folder` (as tests/test_damage.py's)."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def refused(capsys, command, argv, expected: str) -> str:
+    """Runs a command that must refuse: exit 2, one line on stderr naming `expected`."""
+    with pytest.raises(SystemExit) as info:
+        command(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert expected in lines[0], lines[0]
+    return lines[0]
+
+
+def refused_untouched(capsys, command, argv, expected, folder):
+    """`refused`, and `folder` is as it was: still absent, or byte-identical."""
+    before = snapshot(folder) if folder.exists() else None
+    line = refused(capsys, command, argv, expected)
+    assert (snapshot(folder) if folder.exists() else None) == before
+    return line
+
+
+def eval_args(data, out, eval_n=10):
+    """A 1-epoch run evaluated every epoch, its classifier cached beside the run folder (a
+    refusal comes before the classifier is trained: the cache stays absent)."""
+    cache = ["--cache-dir", str(out.parent / "cache")]
+    return [*cli_args(data, out, epochs=1), "--eval-every", "1", "--eval-n", str(eval_n), *cache]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A 2-epoch run folder (checkpoint every epoch) and its data."""
+    root = tmp_path_factory.mktemp("made")
+    data = root / "data.npz"
+    np.savez(data, x_train=make_images(64, seed=2))
+    run = root / "run"
+    assert main([*cli_args(data, run, epochs=2, steps=2), "--quiet"]) == 0
+    return {"data": data, "run": run}
+
+
+@pytest.mark.parametrize("split", ["y_train", "y_test"])
+def test_eval_labels_outside_the_classifiers_classes(tmp_path, capsys, split):
+    labels = labelled(60 if split == "y_train" else 20, 0 if split == "y_train" else 1)[1]
+    labels[:3] = [12, 12, 200]
+    npz = labelled_npz(tmp_path / "data.npz", **{split: labels})
+    out = tmp_path / "run"
+    line = refused_untouched(capsys, main, eval_args(npz, out), f"{npz}: {split} holds labels", out)
+    assert "outside 0-9 (12, 200; 3 of" in line and "has 10 classes" in line
+    assert not (tmp_path / "cache").exists()
+
+
+def test_eval_with_three_test_images_names_the_file_and_eval_n(tmp_path, capsys):
+    npz = labelled_npz(tmp_path / "data.npz", n_test=3)
+    out = tmp_path / "run"
+    line = refused_untouched(capsys, main, eval_args(npz, out), "--eval-n", out)
+    assert f"more than the 3 test image(s) in {npz} (x_test)" in line
+    assert "point --data at data with at least 10 test images" in line
+    assert not (tmp_path / "cache").exists()
+
+
+def test_eval_n_larger_than_the_test_split(tmp_path, capsys):
+    npz = labelled_npz(tmp_path / "data.npz", n_test=20)
+    out = tmp_path / "run"
+    line = refused_untouched(
+        capsys, main, eval_args(npz, out, 40), "--eval-n is 40, more than the 20", out
+    )
+    assert line.endswith("choose an --eval-n of at most 20")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_eval_without_labels_names_the_data_file(tmp_path, capsys):
+    npz = labelled_npz(tmp_path / "data.npz", y_train=None, x_test=None, y_test=None)
+    out = tmp_path / "run"
+    line = refused_untouched(capsys, main, eval_args(npz, out), f"{npz}: evaluation needs", out)
+    assert "it has no y_train, x_test, y_test" in line
+    assert not (tmp_path / "cache").exists()
+
+
+def test_data_remembers_where_it_came_from(npz_path, tmp_path):
+    from gan_tf.data import Data, load_data
+
+    data = load_data(data=npz_path)
+    x_train, y_train, x_test, y_test = data  # still four arrays to unpack
+    assert data.source == str(npz_path) and len(data) == 4
+    assert data == Data(x_train, y_train, x_test, y_test)  # the source is no part of it
+    assert data._replace(x_test=None).source == str(npz_path)
+
+
+def misplace(run, name, kind):
+    """Puts a `kind` ("file", "folder" or "dangling link") at RUN/name in place of what is
+    there."""
+    path = run / name
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    if kind == "file":
+        path.write_text("not a folder")
+    elif kind == "folder":
+        path.mkdir()
+        (path / "note.txt").write_text("a folder named like a file")
+    else:
+        path.symlink_to(run / "gone")
+
+
+MISPLACED = {
+    "tensorboard is a file": ("tensorboard", "file", "is not a folder"),
+    "tensorboard is a dangling link": (
+        "tensorboard",
+        "dangling link",
+        "is a dangling symbolic link",
+    ),
+    "checkpoints/latest is a file": ("checkpoints/latest", "file", "is not a folder"),
+    "metrics.csv is a folder": ("metrics.csv", "folder", "is a folder, not a file"),
+    "config.json is a folder": ("config.json", "folder", "is a folder, not a file"),
+    "dcgan.gif is a folder": ("dcgan.gif", "folder", "is a folder, not a file"),
+    "generator.keras is a folder": ("generator.keras", "folder", "is a folder, not a file"),
+    "a frame is a folder": ("image_at_epoch_0001.png", "folder", "is a folder, not a file"),
+    "a later frame is a folder": ("image_at_epoch_0003.png", "folder", "is a folder, not a file"),
+}
+
+
+@pytest.mark.parametrize("case", MISPLACED)
+def test_misplaced_entry_in_the_run_folder(made, tmp_path, capsys, case):
+    name, kind, problem = MISPLACED[case]
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run, symlinks=True)
+    misplace(run, name, kind)
+    line = refused_untouched(
+        capsys,
+        train_cli.main,
+        cli_args(made["data"], run, epochs=3, steps=2),
+        f"{run / name} {problem}",
+        run,
+    )
+    assert line.endswith(
+        "move it away; pass --restart to move the earlier run aside and start over"
+    )
+
+
+def test_restart_moves_a_misplaced_entry_aside(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "tensorboard").write_text("not a folder")
+    assert main([*cli_args(data, out, epochs=1, steps=2), "--restart", "--quiet"]) == 0
+    (aside,) = tmp_path.glob("run.replaced-*")
+    assert (aside / "tensorboard").read_text() == "not a folder"
+    assert (out / "tensorboard").is_dir()
+
+
+RESOURCES = {
+    "noise_dim": (["--noise-dim", "1000000000"], "--noise-dim must be at most 65536"),
+    "probe_size": (["--probe-size", "10000000000"], "--probe-size must be at most 4096"),
+    "probe beyond the data": (
+        ["--probe-size", "241"],
+        "--probe-size must be at most the 240 training images of",
+    ),
+    "probe beyond train_limit": (
+        ["--probe-size", "100", "--train-limit", "99"],
+        "--probe-size must be at most the 99 training images (train_limit 99)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", RESOURCES)
+def test_resource_sizes_are_bounded(data, tmp_path, capsys, case):
+    flags, expected = RESOURCES[case]
+    out = tmp_path / "run"
+    refused_untouched(capsys, main, [*cli_args(data, out, epochs=1), *flags], expected, out)
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--n", "10000000000"], "--n must be at most about"),  # then: "of its memory"
+        (["--cols", "1000000000000"], "--cols must be from 1 to the number of images (64)"),
+        (["--n", "4", "--cols", "5"], "--cols must be from 1 to the number of images (4)"),
+    ],
+    ids=["n", "cols", "cols over n"],
+)
+def test_generate_sizes_are_bounded(made, tmp_path, capsys, flags, expected):
+    out = tmp_path / "grid.png"
+    line = refused(
+        capsys, generate_cli.main, [str(made["run"]), "--out", str(out), *flags], expected
+    )
+    assert not out.exists()
+    assert flags[-1] != "10000000000" or line.endswith("allowed (50% of its memory)")
+
+
+def test_library_sizes_are_bounded_before_allocating(monkeypatch):
+    from types import SimpleNamespace
+
+    from gan_tf import images
+    from gan_tf.errors import UserError
+    from gan_tf.evaluation import sampling
+
+    monkeypatch.setattr(images, "memory_bytes", lambda: 2**30)  # a 1 GiB machine
+    generator = SimpleNamespace(input_shape=(None, 100))  # never called: refused first
+    # Half of 1 GiB over (100 noise + 2 x 784 pixels) float32 a sample.
+    most = 2**29 // ((100 + 2 * 784) * 4)
+    with pytest.raises(
+        UserError, match=f"^n must be at most {most} on this machine, got 10000000000:"
+    ):
+        sampling.generate(generator, 10**10)
+    with pytest.raises(UserError, match="cols must be from 1 to the number of images"):
+        images.image_grid(np.zeros((4, 28, 28), np.uint8), cols=10**12)
+    assert images.check_grid(64) is None
+    with pytest.raises(UserError, match=r"^n must be at most about"):
+        images.check_grid(10**7)
+
+
+TF_CONFIGS = {
+    "not json": ("{", "is not valid JSON"),
+    "not an object": ("[1, 2]", "is not a JSON object"),
+    "no cluster": ('{"task": {"type": "worker", "index": 0}}', 'has no "cluster"'),
+    "no workers": ('{"cluster": {"worker": []}}', 'lists no machines under cluster "worker"'),
+    "no port": (
+        '{"cluster": {"worker": ["a"]}, "task": {"type": "worker", "index": 0}}',
+        'has \'a\' under cluster "worker", not a "host:port"',
+    ),
+    "no task": ('{"cluster": {"worker": ["a:1"]}}', 'has no "task"'),
+    "task type": (
+        '{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
+        "has task type 'ps'; expected 'worker'",
+    ),
+    "index out of range": (
+        '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 5}}',
+        "has task index 5, outside 0 to 0",
+    ),
+    "negative index": (
+        '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": -1}}',
+        "has task index -1, outside 0 to 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TF_CONFIGS)
+def test_bad_tf_config_for_multi_worker(data, tmp_path, monkeypatch, capsys, case):
+    text, expected = TF_CONFIGS[case]
+    monkeypatch.setenv("TF_CONFIG", text)
+    out = tmp_path / "run"
+    line = refused_untouched(
+        capsys, main, [*cli_args(data, out), "--strategy", "multi_worker"], expected, out
+    )
+    assert "--strategy is 'multi_worker', but $TF_CONFIG " in line
+
+
+def test_metrics_saved_by_a_spreadsheet_are_read(tmp_path):
+    rows = [
+        {"epoch": 1, "gen_loss": 0.5, "disc_loss": 1.25, "fd": float("nan")},
+        {"epoch": 2, "gen_loss": 0.75, "disc_loss": 1.0, "fd": 3.5},
+    ]
+    path = tmp_path / "metrics.csv"
+    rundir.write_metrics(path, rows)
+    text = path.read_text()
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())  # BOM, CRLF
+    read = read_metrics(path)
+    assert [r["epoch"] for r in read] == [1, 2] and list(read[0]) == list(rows[0])
+    assert read[1] == rows[1] and np.isnan(read[0]["fd"])
+
+
+def test_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """A config.json re-saved by an editor that writes a UTF-8 byte-order mark and CRLF."""
+    (tmp_path / "config.json").write_bytes(
+        b"\xef\xbb\xbf" + Config(epochs=7).to_json().replace("\n", "\r\n").encode()
+    )
+    assert rundir.RunDir(tmp_path).read_config().epochs == 7

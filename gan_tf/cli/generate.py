@@ -31,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def body():
         from gan_tf.evaluation.sampling import generate, load_generator
-        from gan_tf.images import save_image_grid
+        from gan_tf.images import check_grid, save_image_grid
 
+        check_grid(args.n, args.cols)  # before the generator is loaded or run
         images = generate(load_generator(args.model), args.n, args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         save_image_grid(images, args.out, cols=args.cols)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_tf.config import check_sample_count
+from gan_tf.config import MIN_SAMPLES, check_sample_count
 from gan_tf.data import Data, load_data
 from gan_tf.data import scale_images as scale
 from gan_tf.errors import EvaluationError, Remedy
@@ -84,12 +84,59 @@ def weights_digest(model) -> str:
     return digest.hexdigest()
 
 
-def _require_labels(data: Data) -> None:
+def check_labelled(data: Data, eval_n: int | None = None) -> None:
+    """Refuses data that the evaluation cannot learn from or judge against, before any of it
+    is used: the classifier learns `NUM_CLASSES` classes from the training split, and the
+    figures compare samples with distinct images of the test split.
+
+    Args:
+        data: the real data.
+        eval_n: the samples of an in-training evaluation, which the test split must hold
+            (each compares `eval_n` generated images with as many real ones, so that
+            figures of one `eval_n` compare: FD depends on N). None: at least `MIN_SAMPLES`.
+
+    Raises:
+        EvaluationError: naming the data's source: a split or its labels are missing, a
+            label is outside 0 to NUM_CLASSES - 1, or a split holds too few images.
+    """
+    where = data.source or "the data"
     missing = [name for name, array in data._asdict().items() if array is None]
     if missing:
         raise EvaluationError(
-            f"evaluation needs labelled train and test splits; the data has no {', '.join(missing)}"
+            f"{where}: evaluation needs labelled train and test splits; it has no "
+            f"{', '.join(missing)}"
         )
+    for key in ("y_train", "y_test"):
+        labels = np.asarray(getattr(data, key))
+        outside = (labels < 0) | (labels >= NUM_CLASSES)
+        if outside.any():
+            values = np.unique(labels[outside])
+            shown = ", ".join(str(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+            raise EvaluationError(
+                f"{where}: {key} holds labels outside 0-{NUM_CLASSES - 1} ({shown}; "
+                f"{int(outside.sum())} of {len(labels)}): the evaluation classifier has "
+                f"{NUM_CLASSES} classes"
+            )
+    count = len(data.x_test)
+    if eval_n is not None and count < eval_n:
+        if count >= MIN_SAMPLES:
+            remedy = Remedy(f"choose an {{}} of at most {count}", ("eval_n",))
+        else:
+            remedy = Remedy(
+                f"point {{}} at data with at least {MIN_SAMPLES} test images", ("data",)
+            )
+        raise EvaluationError(
+            f"is {eval_n}, more than the {count} test image(s) in {where} (x_test): each "
+            f"evaluation compares {eval_n} generated images with as many distinct real ones",
+            setting="eval_n",
+            remedies=[remedy],
+        )
+    for key in ("x_train", "x_test"):
+        if len(getattr(data, key)) < MIN_SAMPLES:
+            raise EvaluationError(
+                f"{where}: {key} holds {len(getattr(data, key))} image(s); an evaluation needs "
+                f"at least {MIN_SAMPLES}"
+            )
 
 
 def _load_cached(path: Path, info_path: Path):
@@ -124,9 +171,10 @@ def load_or_train_classifier(
         (the Keras classifier, info dict with `test_accuracy`, `fingerprint`, `path`).
 
     Raises:
-        EvaluationError: the data lacks labels or a test split.
+        EvaluationError: the data lacks labels or a test split, or holds labels outside
+            the classifier's classes (`check_labelled`).
     """
-    _require_labels(data)
+    check_labelled(data)
     key = fingerprint(data, epochs)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     path = cache_dir / f"classifier-{key[:16]}.keras"
@@ -225,7 +273,7 @@ class Evaluator:
     ):
         import keras
 
-        _require_labels(data)
+        check_labelled(data)
         self.n = min(n, len(data.x_test))
         self.info = {k: v for k, v in (info or {}).items() if k != "path"}
         self._reference = None
@@ -358,7 +406,9 @@ def make_evaluator(data: Data, config, verbose: int = 1) -> Evaluator:
     """The in-training evaluator of a run: `config.eval_n` samples, the run's seed and cache.
 
     Raises:
-        EvaluationError: the data lacks labels or a test split.
+        EvaluationError: the data lacks labels or a test split, holds labels outside the
+            classifier's classes, or fewer test images than `config.eval_n`.
     """
+    check_labelled(data, config.eval_n)
     classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
     return Evaluator(classifier, data, n=config.eval_n, seed=config.seed, info=info)

@@ -9,6 +9,7 @@ import numpy as np
 
 from gan_tf.errors import UserError
 from gan_tf.files import atomic_path
+from gan_tf.images import MEMORY_SHARE, gib, memory_budget
 from gan_tf.rundir import RunDir
 
 DEFAULT_SEED = 0
@@ -49,6 +50,30 @@ def load_generator(path: str | Path):
     return model
 
 
+def sample_bytes(n: int, noise_dim: int) -> int:
+    """The memory `generate` takes for `n` samples: the noise, and the images twice (Keras
+    concatenates its batches' outputs into a new array)."""
+    return n * (noise_dim + 2 * 28 * 28) * 4
+
+
+def check_sample_size(n, noise_dim: int) -> None:
+    """Refuses a number of samples that is not a positive integer or does not fit in memory.
+
+    Raises:
+        UserError: naming `n`, with the most that fits on this machine.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise UserError(f"must be a positive integer, got {n!r}", setting="n")
+    need, budget = sample_bytes(n, noise_dim), memory_budget()
+    if need > budget:
+        most = budget // sample_bytes(1, noise_dim)
+        raise UserError(
+            f"must be at most {most} on this machine, got {n}: the samples would take about "
+            f"{gib(need)}, more than the {gib(budget)} allowed ({MEMORY_SHARE:.0%} of its memory)",
+            setting="n",
+        )
+
+
 def generate(generator, n: int, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Draws images from a generator.
 
@@ -59,7 +84,12 @@ def generate(generator, n: int, seed: int = DEFAULT_SEED) -> np.ndarray:
 
     Returns:
         float32 (n, 28, 28, 1) images in [-1, 1].
+
+    Raises:
+        UserError: `n` is not a positive integer, or its noise and images would take more
+            than `gan_tf.images.memory_budget()`.
     """
     noise_dim = generator.input_shape[-1]
+    check_sample_size(n, noise_dim)
     noise = np.random.default_rng(seed).standard_normal((n, noise_dim), dtype=np.float32)
     return generator.predict(noise, batch_size=256, verbose=0)

@@ -109,7 +109,7 @@ def _saved_eval_n(run: RunDir) -> float:
     """eval_n as the run folder's config.json saved it (NaN where it does not say): the
     sample size its evaluations during training used, whatever the caller's config says."""
     try:
-        saved = json.loads(run.config.read_text())
+        saved = json.loads(run.config.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
         return NAN
     value = as_float(saved.get("eval_n")) if isinstance(saved, dict) else NAN

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -10,9 +13,14 @@ import keras
 import tensorflow as tf
 
 from gan_tf.config import Config
+from gan_tf.errors import ConfigError
 from gan_tf.models import make_discriminator_model, make_generator_model
 
 POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+# The environment variable that lists a multi-worker run's machines and this one's place.
+TF_CONFIG = "TF_CONFIG"
+# The task types a multi-worker training process can be (an "evaluator" trains nothing).
+_TASK_TYPES = ("chief", "worker")
 
 
 class Models(NamedTuple):
@@ -43,8 +51,60 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         devices = gpus or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multi_worker":
+        check_tf_config(os.environ.get(TF_CONFIG))
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def check_tf_config(text: str | None) -> None:
+    """Refuses a $TF_CONFIG that TensorFlow would fail on with a traceback.
+
+    Unset or empty, the multi-worker strategy runs this process alone. Otherwise it must be
+    a JSON object whose "cluster" lists "worker" (and at most one "chief") as non-empty lists
+    of "host:port" strings, and whose "task" is {"type": "worker" or "chief", "index": i}
+    with 0 <= i < the number of that type's machines.
+
+    Raises:
+        ConfigError: naming the strategy setting, TF_CONFIG and what is wrong with it.
+    """
+    if not text or not text.strip():
+        return
+
+    def refuse(problem: str):
+        return ConfigError(f"is 'multi_worker', but ${TF_CONFIG} {problem}", setting="strategy")
+
+    try:
+        spec = json.loads(text)
+    except ValueError as e:
+        raise refuse(f"is not valid JSON ({e})") from None
+    if not isinstance(spec, dict):
+        raise refuse(f"is not a JSON object, got {text.strip()[:80]!r}")
+    cluster, task = spec.get("cluster"), spec.get("task")
+    if not isinstance(cluster, dict) or not isinstance(cluster.get("worker"), list):
+        raise refuse('has no "cluster": {"worker": ["host:port", ...]}')
+    for kind, machines in cluster.items():
+        if kind not in _TASK_TYPES:
+            continue
+        if not isinstance(machines, list) or not machines:
+            raise refuse(f'lists no machines under cluster "{kind}"')
+        for address in machines:
+            host, _, port = address.rpartition(":") if isinstance(address, str) else ("", "", "")
+            if not host or not re.fullmatch("[0-9]{1,5}", port) or not 0 < int(port) < 65536:
+                raise refuse(f'has {address!r} under cluster "{kind}", not a "host:port"')
+    if len(cluster.get("chief", [])) > 1:
+        raise refuse('lists more than one machine under cluster "chief"')
+    if not isinstance(task, dict):
+        raise refuse('has no "task": {"type": "worker", "index": N}')
+    kind, index = task.get("type"), task.get("index")
+    if kind not in _TASK_TYPES or kind not in cluster:
+        listed = " or ".join(repr(k) for k in _TASK_TYPES if k in cluster)
+        raise refuse(f"has task type {kind!r}; expected {listed}")
+    count = len(cluster[kind])
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+        raise refuse(
+            f"has task index {index!r}, outside 0 to {count - 1} (its cluster lists {count} "
+            f'"{kind}" machine(s))'
+        )
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:

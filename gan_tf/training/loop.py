@@ -76,8 +76,12 @@ def train(
         The rows of metrics.csv, one per epoch trained so far (resumed ones included).
 
     Raises:
-        RunDirError: the output folder cannot hold this run (also: disk full).
-        gan_tf.errors.DataError: the data cannot be loaded.
+        RunDirError: the output folder cannot hold this run (also: disk full), or a path
+            the run writes there is of the wrong kind (`RunDir.check_layout`).
+        ConfigError: a setting does not fit: $TF_CONFIG for a multi-worker strategy, or a
+            probe larger than the training images.
+        gan_tf.errors.DataError: the data cannot be loaded, or (an `EvaluationError`) cannot
+            serve the evaluation `eval_every` asks for.
         TrainingInterrupted: Ctrl-C or SIGTERM; a checkpoint was saved first.
         DivergenceError: a loss became NaN or infinite; the last checkpoint is untouched.
     """
@@ -96,9 +100,12 @@ def train(
         config = dataclasses.replace(config, out_dir=str(Path(config.out_dir) / f"worker-{task}"))
     run = RunDir(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
+    if not restart:  # restart moves every entry aside, misplaced ones too
+        run.check_layout()
     preflight = check_run_dir(run, config, allow_changes, restart)
     data = load_data(config.dataset, config.data)
     images = training_images(data, config)
+    _check_probe_size(config, len(images), data.source)
     evaluator = None
     if config.eval_every:
         from gan_tf.evaluation.classifier import make_evaluator
@@ -125,7 +132,28 @@ def train(
             with contextlib.suppress(OSError):
                 remove_checkpoint_debris(run)
             reason = e.strerror or e
-            raise RunDirError(f"cannot write to {run} ({reason})", resumes=config.out_dir) from None
+            # A failed rename names its target second: the file the run meant to write.
+            where = e.filename2 or e.filename or run
+            raise RunDirError(
+                f"cannot write to {where} ({reason})", resumes=config.out_dir
+            ) from None
+
+
+def _check_probe_size(config: Config, count: int, source: str | None) -> None:
+    """Refuses a probe larger than the training images: it draws `probe_size` distinct real
+    images, as many as its generated ones.
+
+    Raises:
+        ConfigError: naming `probe_size`, the images there are and where they come from.
+    """
+    if config.probe_size <= count:
+        return
+    limited = f" (train_limit {config.train_limit})" if count == config.train_limit else ""
+    raise ConfigError(
+        f"must be at most the {count} training images{limited} of {source or 'the data'}, "
+        f"got {config.probe_size}: the probe draws that many distinct real images",
+        setting="probe_size",
+    )
 
 
 @dataclasses.dataclass
