@@ -434,3 +434,18 @@ def test_a_restart_cut_off_midway_is_finished_by_the_next_run(made, tmp_path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", target.name]
     assert not (run / RESTART_JOURNAL).exists()
     assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1]
+
+
+def test_a_checkpoint_of_other_models_is_refused_before_config_json_is_written(
+    made, tmp_path, capsys
+):
+    """config.json edited to claim another noise size than its checkpoint was made with."""
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    saved = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**saved, "noise_dim": 12}))
+    before = snapshot(run)
+    args = tiny_args(made["data"], run, 3)
+    args[args.index("--noise-dim") + 1] = "12"
+    refused(capsys, train.main, args, "cannot restore")
+    assert snapshot(run) == before

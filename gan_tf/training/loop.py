@@ -119,12 +119,15 @@ def train(
                 _log(verbose, f"{run}: moved the earlier run's files to {move_aside(run)}")
             remove_stale_temporaries(run.path)
             remove_checkpoint_debris(run)
-            run.write_config(config, preflight.changes)
             with stop_requests() as stop:
                 training = _Training(config, run, images, strategy, stop, verbose, models)
+                # Restored before config.json is written: a checkpoint that does not fit
+                # these models is refused with the folder as it was.
+                resumed = training.checkpoints.restore()
+                run.write_config(config, preflight.changes)
                 if wrap_train_steps is not None:
                     training.train_steps = wrap_train_steps(training.train_steps)
-                return training.train(evaluator, on_epoch_end)
+                return training.train(evaluator, on_epoch_end, resumed)
         except OSError as e:
             # Disk full or folder gone mid-run: every file is written atomically, so the
             # last good checkpoint, images and metrics are still in place; a half-written
@@ -184,9 +187,9 @@ class _Training:
         )
         self.steps = steps_per_epoch(len(images), config, strategy.num_replicas_in_sync)
 
-    def train(self, evaluator, on_epoch_end) -> list[dict]:
+    def train(self, evaluator, on_epoch_end, resumed: str | None) -> list[dict]:
+        """The epochs left, after `resumed` (the checkpoint restored, or None)."""
         config, run, progress = self.config, self.run, self.progress
-        resumed = self.checkpoints.restore()
         if resumed:
             _log(self.verbose, f"Resuming from {resumed} ({progress.describe()})")
         start = int(progress.epoch)
