@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None, **train_options) -> int:
         )
 
     def resume_hint(out_dir: str | None) -> str:
-        if out_dir is None:
+        if out_dir is None or "\n" in out_dir:  # a quoted newline would break the line
             return "; run the same command to resume"
         return f"; resume with: {shlex.join([*parser.prog.split(), '--out-dir', out_dir])}"
 
