@@ -175,7 +175,7 @@ def test_library_errors_name_fields_and_commands_name_flags(tmp_path, capsys):
     way out by its keyword; the command spells both as flags."""
     from gan_tf.cli.evaluate import main as evaluate_main
     from gan_tf.errors import RESTART, RunDirError
-    from gan_tf.evaluation.classifier import evaluate
+    from gan_tf.evaluation.quality import evaluate
 
     with pytest.raises(ConfigError) as info:
         evaluate(tmp_path, n=5)

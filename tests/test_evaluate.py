@@ -8,13 +8,8 @@ import pytest
 
 from gan_tf.data import Data
 from gan_tf.errors import EvaluationError
-from gan_tf.evaluation.classifier import (
-    Evaluator,
-    evaluate,
-    format_table,
-    load_or_train_classifier,
-    scale,
-)
+from gan_tf.evaluation.classifier import load_or_train_classifier, scale
+from gan_tf.evaluation.quality import Evaluator, evaluate, format_table
 
 from conftest import labelled_data
 
@@ -143,7 +138,7 @@ def test_evaluate_uses_the_classifier_the_run_was_scored_with(
 ):
     """A run whose config.json names a classifier folder (a study's) is judged by it, if
     that folder is there; a --cache-dir given wins."""
-    import gan_tf.evaluation.classifier as evaluation
+    import gan_tf.evaluation.quality as evaluation
     from gan_tf.config import Config
     from gan_tf.models import make_generator_model
     from gan_tf.rundir import RunDir

@@ -21,6 +21,7 @@ ENTRY_MODULES = {
     "gif.py",
     "evaluate.py",
     "compare.py",
+    "confirm.py",
     "study/__main__.py",
 }
 # What each part may import from gan_tf, lowest first; a part may import itself.

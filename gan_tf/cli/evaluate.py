@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     given = given_config_values(args)
 
     def body():
-        from gan_tf.evaluation.classifier import evaluate, format_table
+        from gan_tf.evaluation.quality import evaluate, format_table
 
         result = evaluate(
             args.target,

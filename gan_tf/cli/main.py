@@ -17,6 +17,7 @@ COMMANDS = {
     "evaluate": "score a generator: FD, classifier score, coverage, precision/recall",
     "study": "the ReLU vs LeakyReLU study: a grid of runs and its report",
     "compare": "runs side by side: grids, a GIF and a table of their figures",
+    "confirm": "study v3's confirmatory analysis and its report, as its plan fixes it",
 }
 
 

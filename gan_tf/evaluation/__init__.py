@@ -1,3 +1,4 @@
 """Measuring a generator: the dying-ReLU probes of the discriminator (`diagnostics`), sample
-quality from a small MNIST classifier (`classifier`, on the formulas of `metrics`), and drawing
+quality (`quality`) judged by a small MNIST classifier (`classifier`) with the formulas of
+`metrics`, and drawing
 samples from a saved generator (`sampling`)."""

@@ -28,6 +28,9 @@ the parts listed above it (`->` names the main ones), never one below:
                                                               -> records, tables, frames
     grid          the grid (StudyConfig) and running it; writes the report at the end
                                                               -> records, report, training
+    confirm_runs, confirm, confirm_report
+                  study v3's pre-registered analysis (docs/study/v3/plan.md): its run
+                  folders and log, the primary family and decision rule, its report
 
 Nothing here speaks the command line: what a report prints of it (the command that
 rebuilds a study, a run's training command, a setting's flag) comes in a `Wording` from the

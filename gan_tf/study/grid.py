@@ -134,7 +134,8 @@ def train_and_evaluate(config: Config, final_n: int) -> str:
     import json
 
     from gan_tf.data import load_data
-    from gan_tf.evaluation.classifier import Evaluator, load_or_train_classifier
+    from gan_tf.evaluation.classifier import load_or_train_classifier
+    from gan_tf.evaluation.quality import Evaluator
     from gan_tf.evaluation.sampling import load_generator
     from gan_tf.training.loop import train
 

@@ -108,7 +108,7 @@ def train(
     _check_probe_size(config, len(images), data.source)
     evaluator = None
     if config.eval_every:
-        from gan_tf.evaluation.classifier import make_evaluator
+        from gan_tf.evaluation.quality import make_evaluator
 
         evaluator = make_evaluator(data, config, verbose)
     with locked_run_dir(run) as lock_note:

@@ -42,7 +42,7 @@ class EpochMonitor:
         config: the run's settings (seed, probe size, evaluation period).
         generator, discriminator: the models being trained.
         images: uint8 training images, for the probe batch.
-        evaluator: a `gan_tf.evaluation.classifier.Evaluator` for `eval_every`, or None.
+        evaluator: a `gan_tf.evaluation.quality.Evaluator` for `eval_every`, or None.
     """
 
     def __init__(self, config: Config, generator, discriminator, images, evaluator=None):

@@ -1,0 +1,190 @@
+"""Sample quality for a generator: FD, classifier score, coverage and precision/recall, judged
+by the evaluation classifier (`gan_tf.evaluation.classifier`) against N real test images.
+
+For N generated images against the N real test images: the Fréchet distance (TF-GAN's
+`frechet_classifier_distance`), the classifier score (TF-GAN's `classifier_score`, at most
+10), mode coverage, and k-NN precision/recall (Kynkäänniemi et al. 2019). The same figures
+for N real training images are the reference to read them against. FD is biased by N:
+compare figures of one N.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gan_tf.config import check_sample_count
+from gan_tf.data import Data, load_data
+from gan_tf.data import scale_images as scale
+from gan_tf.evaluation import metrics
+from gan_tf.evaluation.classifier import (
+    FINAL_N,
+    NUM_CLASSES,
+    check_labelled,
+    load_or_train_classifier,
+)
+from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
+from gan_tf.rundir import QUALITY_COLUMNS, RunDir
+
+
+class Evaluator:
+    """Scores image sets against a fixed sample of N real test images.
+
+    Args:
+        classifier: from `load_or_train_classifier`.
+        data: the labelled data it was trained on.
+        n: images per set (capped at the test split's size).
+        seed: picks the real samples.
+        info: the classifier's info from `load_or_train_classifier`, kept in reports.
+    """
+
+    def __init__(
+        self,
+        classifier,
+        data: Data,
+        n: int = FINAL_N,
+        seed: int = DEFAULT_SEED,
+        info: dict | None = None,
+    ):
+        import keras
+
+        check_labelled(data)
+        self.n = min(n, len(data.x_test))
+        self.info = {k: v for k, v in (info or {}).items() if k != "path"}
+        self._reference = None
+        self._model = keras.Model(
+            classifier.input, [classifier.get_layer("features").output, classifier.output]
+        )
+        self._data = data
+        rng = np.random.default_rng([seed, 5])
+        test = rng.choice(len(data.x_test), self.n, replace=False)
+        self._test_features, _ = self.classify(scale(data.x_test[test]))
+        self._test_stats = metrics.gaussian_stats(self._test_features)
+        self._class_counts = np.bincount(data.y_test[test], minlength=NUM_CLASSES)
+        self._train_sample = rng.choice(len(data.x_train), min(self.n, len(data.x_train)), False)
+
+    def classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(features (N, 128), probabilities (N, 10)) for float images in [-1, 1]."""
+        features, probs = self._model.predict(images, batch_size=500, verbose=0)
+        return features.astype(np.float64), probs.astype(np.float64)
+
+    def score(self, images: np.ndarray) -> dict:
+        """FD, classifier score, coverage and precision/recall of `images` vs the test sample."""
+        features, probs = self.classify(images)
+        mu, sigma = metrics.gaussian_stats(features)
+        coverage = metrics.mode_coverage(
+            probs.argmax(axis=1), NUM_CLASSES, reference=self._class_counts
+        )
+        precision, recall = metrics.precision_recall(self._test_features, features, k=3)
+        return {
+            "n": len(images),
+            "fd": metrics.frechet_distance_from_stats(mu, sigma, *self._test_stats),
+            "score": metrics.classifier_score(probs),
+            "covered": int(coverage["covered"]),
+            "mode_kl": float(coverage["kl"]),
+            "histogram": [int(c) for c in coverage["histogram"]],
+            "precision": float(precision),
+            "recall": float(recall),
+        }
+
+    def score_generator(self, generator, seed: int = DEFAULT_SEED) -> dict:
+        """Scores N images drawn from `generator` with noise seeded by `seed`."""
+        return self.score(generate(generator, self.n, seed=seed))
+
+    def metrics_row(self, generator, seed: int = DEFAULT_SEED) -> dict[str, float]:
+        """The per-epoch columns of metrics.csv (`QUALITY_COLUMNS`) for `generator`."""
+        scores = self.score_generator(generator, seed=seed)
+        return {name: float(scores[name]) for name in QUALITY_COLUMNS}
+
+    def reference(self) -> dict:
+        """The same figures for N real training images: what a perfect generator would get."""
+        if self._reference is None:
+            self._reference = self.score(scale(self._data.x_train[self._train_sample]))
+        return self._reference
+
+    def report(self, generator, seed: int = DEFAULT_SEED) -> dict:
+        """{"n", "generator": figures, "reference": real-data figures, "classifier": info}."""
+        return {
+            "n": self.n,
+            "generator": self.score_generator(generator, seed=seed),
+            "reference": self.reference(),
+            "classifier": self.info,
+        }
+
+
+def evaluate(
+    target: str | Path,
+    n: int = FINAL_N,
+    data: str | Path | None = None,
+    dataset: str | None = None,
+    cache_dir: str | Path | None = None,
+    seed: int = DEFAULT_SEED,
+    verbose: int = 1,
+) -> dict:
+    """Evaluates a run folder's (or a `.keras` file's) generator; writes evaluation.json.
+
+    Args:
+        target: a run folder (its config.json names the data) or a generator `.keras` file.
+        n: images per set.
+        data, dataset: the real data; default: the run's own.
+        cache_dir: classifier folder (default: the one the run's config.json names, such as
+            a study's, if it is there; else `default_cache_dir()`).
+        seed: seeds the generated and the real samples.
+        verbose: 0 silent, 1 progress messages.
+
+    Returns:
+        {"n", "generator": {...}, "reference": {...}, "classifier": {...}, "path"}.
+
+    Raises:
+        UserError: the generator, the data or the classifier cache cannot serve.
+    """
+    check_sample_count(n, "n")
+    target = Path(target)
+    run = RunDir(target if target.is_dir() else target.parent)
+    saved = run.read_config() if target.is_dir() else None
+    if data is None and dataset is None and saved is not None:
+        data, dataset = saved.data, saved.dataset
+    if cache_dir is None and saved is not None and saved.cache_dir:
+        # The classifier that scored the run in training (a study's own, say), if it is here.
+        cache_dir = saved.cache_dir if Path(saved.cache_dir).is_dir() else None
+    generator = load_generator(target)
+    real = load_data(dataset or "mnist", data)
+    classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
+    result = Evaluator(classifier, real, n=n, seed=seed, info=info).report(generator, seed=seed)
+    result["path"] = str(run.write_evaluation(result))
+    return result
+
+
+def format_table(result: dict) -> str:
+    """A readable console table of `evaluate`'s result."""
+    gen, ref = result["generator"], result["reference"]
+
+    def covered(figures):
+        return f"{figures['covered']}/{NUM_CLASSES}"
+
+    lines = [
+        f"Evaluation on N={result['n']} images per set "
+        f"(classifier test accuracy {result['classifier']['test_accuracy']:.2%})",
+        f"{'metric':<28}{'generator':>12}{'real data':>12}",
+        f"{'FD (lower is better)':<28}{gen['fd']:>12.3f}{ref['fd']:>12.3f}",
+        f"{'classifier score (max 10)':<28}{gen['score']:>12.3f}{ref['score']:>12.3f}",
+        f"{'classes covered':<28}{covered(gen):>12}{covered(ref):>12}",
+        f"{'class KL to real (nats)':<28}{gen['mode_kl']:>12.4f}{ref['mode_kl']:>12.4f}",
+        f"{'precision':<28}{gen['precision']:>12.3f}{ref['precision']:>12.3f}",
+        f"{'recall':<28}{gen['recall']:>12.3f}{ref['recall']:>12.3f}",
+        f"generated class histogram: {gen['histogram']}",
+    ]
+    return "\n".join(lines)
+
+
+def make_evaluator(data: Data, config, verbose: int = 1) -> Evaluator:
+    """The in-training evaluator of a run: `config.eval_n` samples, the run's seed and cache.
+
+    Raises:
+        EvaluationError: the data lacks labels or a test split, holds labels outside the
+            classifier's classes, or fewer test images than `config.eval_n`.
+    """
+    check_labelled(data, config.eval_n)
+    classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
+    return Evaluator(classifier, data, n=config.eval_n, seed=config.seed, info=info)
