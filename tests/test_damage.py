@@ -449,3 +449,14 @@ def test_a_checkpoint_of_other_models_is_refused_before_config_json_is_written(
     args[args.index("--noise-dim") + 1] = "12"
     refused(capsys, train.main, args, "cannot restore")
     assert snapshot(run) == before
+
+
+def test_a_rerun_that_trains_nothing_writes_nothing(made, tmp_path, capsys):
+    """--epochs 1 on a 2-epoch run: it says so, and config.json (still "epochs": 2), the GIF
+    and the generator stay as they were."""
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    before = snapshot(run)
+    assert train.main(tiny_args(made["data"], run, 1)) == 0
+    assert "already holds 2 epochs; nothing to train" in capsys.readouterr().out
+    assert snapshot(run) == before

@@ -391,7 +391,7 @@ def test_bad_out_dir(tmp_path, data, monkeypatch, capsys, target):
     assert err.count("\n") == 0 and "error:" in err and "Traceback" not in err
     expected = {
         "file": "is a file, not a folder",
-        "under_a_file": "not writable",
+        "under_a_file": "is a file, not a folder",
         "not_writable": "not writable",
         "other_config": "holds a run with a different architecture",
     }[target]

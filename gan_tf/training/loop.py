@@ -124,6 +124,10 @@ def train(
                 # Restored before config.json is written: a checkpoint that does not fit
                 # these models is refused with the folder as it was.
                 resumed = training.checkpoints.restore()
+                done = int(training.progress.epoch)
+                if done >= config.epochs:  # nothing to train: nothing is written either
+                    _log(verbose, f"{run} already holds {done} epochs; nothing to train")
+                    return [row for row in run.read_metrics() if row["epoch"] <= done]
                 run.write_config(config, preflight.changes)
                 if wrap_train_steps is not None:
                     training.train_steps = wrap_train_steps(training.train_steps)
@@ -227,8 +231,6 @@ class _Training:
                     raise self.interrupted(f"after epoch {number}")
         finally:
             monitor.close()
-        if start >= config.epochs:
-            _log(self.verbose, f"{run} already holds {start} epochs; nothing to train")
         self.save_final()
         _log(self.verbose, f"Wrote {run.gif} and {run.generator}")
         return history

@@ -105,7 +105,9 @@ def _check_path(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise RunDirError(f"{path} is a file, not a folder", setting="out_dir")
     existing = next(p for p in (path, *path.absolute().parents) if p.exists())
-    if not existing.is_dir() or not can_write(existing):
+    if not existing.is_dir():
+        raise RunDirError(f"{path}: {existing} is a file, not a folder", setting="out_dir")
+    if not can_write(existing):
         raise RunDirError(
             f"{path} cannot be written ({existing} is not writable)", setting="out_dir"
         )
@@ -311,5 +313,9 @@ def locked_run_dir(run: RunDir) -> Iterator[str | None]:
             raise RunDirBusy(f"{e}; wait for it to finish", remedies=[OTHER_OUT_DIR]) from None
         except OSError as e:
             reason = e.strerror or e
-            raise RunDirError(f"cannot write to {e.filename or run.path} ({reason})") from None
+            where = e.filename or run.path
+            raise RunDirError(
+                f"{run.path}: cannot create the run folder or its lock ({where}: {reason})",
+                setting="out_dir",
+            ) from None
         yield note
