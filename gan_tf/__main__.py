@@ -5,4 +5,4 @@ import sys
 from gan_tf.cli.main import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(invoked_as="python -m gan_tf"))

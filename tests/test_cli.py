@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from gan_tf import __version__
 from gan_tf.cli.common import flag as spell_flag
 from gan_tf.cli.train import build_parser
 from gan_tf.config import Config
@@ -192,3 +193,37 @@ def test_library_errors_name_fields_and_commands_name_flags(tmp_path, capsys):
     assert error.render(spell_flag).endswith(
         "pass --restart to move the earlier run aside and start over"
     )
+
+
+def test_gan_tf_without_a_command_prints_usage_and_exits_2(capsys):
+    from gan_tf.cli.main import main as gan_tf
+
+    assert gan_tf([]) == 2  # never a 2-hour training run by surprise
+    assert "usage: gan-tf COMMAND" in capsys.readouterr().err
+    assert gan_tf(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"gan-tf {__version__}"
+
+
+def test_messages_use_the_name_the_user_typed(tmp_path, capsys):
+    from gan_tf.cli.common import INVOKED_AS
+    from gan_tf.cli.main import main as gan_tf
+
+    try:
+        with pytest.raises(SystemExit) as info:
+            gan_tf(["gif", str(tmp_path)])
+        assert info.value.code == 2
+        assert capsys.readouterr().err.startswith("gan-tf gif: error:")
+        with pytest.raises(SystemExit):
+            gan_tf(["train", "--epochs", "0"], invoked_as="python -m gan_tf")
+        assert capsys.readouterr().err.startswith("python -m gan_tf train: error: --epochs")
+    finally:
+        INVOKED_AS["prefix"] = "python -m gan_tf."
+
+
+def test_abbreviated_flags_are_refused(capsys):
+    from gan_tf.cli.train import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--epoch", "3"])
+    assert info.value.code == 2
+    assert "unrecognized arguments: --epoch 3" in capsys.readouterr().err

@@ -91,6 +91,17 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+# How the user started gan_tf, so that usage lines, hints and recorded commands repeat it:
+# "python -m gan_tf." before a command name, or "gan-tf " (the `gan-tf` command), or
+# "python -m gan_tf " (`python -m gan_tf train ...`), which `gan_tf.cli.main` sets.
+INVOKED_AS = {"prefix": "python -m gan_tf."}
+
+
+def command_name(command: str) -> str:
+    """A command as the user typed it: "python -m gan_tf.train" or "gan-tf train"."""
+    return INVOKED_AS["prefix"] + command
+
+
 def flag(name: str) -> str:
     """The flag of a `Config` field or `train()` switch: batch_size -> --batch-size."""
     return "--" + name.replace("_", "-")
@@ -169,6 +180,11 @@ def run_command(
 
 class ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def __init__(self, *args, **kwargs):
+        # No abbreviations: `--epoch` for `--epochs` would change meaning the day a new
+        # flag shares the prefix.
+        super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -273,7 +289,7 @@ def train_command(config: Config) -> str:
         One shell-quoted line: python -m gan_tf.train with the flags of every field that
         differs from the tutorial's defaults.
     """
-    return shlex.join(["python", "-m", "gan_tf.train", *config_flags(config)])
+    return shlex.join([*shlex.split(command_name("train")), *config_flags(config)])
 
 
 def given_config_values(args: argparse.Namespace) -> dict:

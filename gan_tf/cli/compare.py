@@ -16,13 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from gan_tf.cli.common import ArgumentParser, flag, positive_int, train_command
+from gan_tf.cli.common import ArgumentParser, command_name, flag, positive_int, train_command
 from gan_tf.errors import UserError
 
 
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
-        prog="python -m gan_tf.compare",
+        prog=command_name("compare"),
         description=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

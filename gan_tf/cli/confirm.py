@@ -20,17 +20,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gan_tf.cli.common import ArgumentParser
+from gan_tf.cli.common import ArgumentParser, command_name
 from gan_tf.errors import UserError
 
-PROG = "python -m gan_tf.confirm"
 DEFAULT_LOG = Path("docs/study/v3/log.csv")
 DEFAULT_OUT = Path("docs/study/v3/report.md")
 
 
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
-        prog=PROG,
+        prog=command_name("confirm"),
         description=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -80,7 +79,14 @@ def commit_time(commit: str) -> str:
 
 def rebuild_command(args: argparse.Namespace) -> str:
     """The command that rebuilds this report, as the report prints it."""
-    words = [*PROG.split(), str(args.runs_dir), "--log", str(args.log), "--out", str(args.out)]
+    words = [
+        *shlex.split(command_name("confirm")),
+        str(args.runs_dir),
+        "--log",
+        str(args.log),
+        "--out",
+        str(args.out),
+    ]
     return shlex.join(words)
 
 

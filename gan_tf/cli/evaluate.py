@@ -17,6 +17,7 @@ from pathlib import Path
 from gan_tf.cli.common import (
     DEFAULT_CACHE_DIR,
     ArgumentParser,
+    command_name,
     given_config_values,
     positive_int,
     quiet_tensorflow,
@@ -28,7 +29,7 @@ from gan_tf.evaluation.sampling import DEFAULT_SEED
 def build_parser() -> ArgumentParser:
     from gan_tf.evaluation.classifier import FINAL_N
 
-    parser = ArgumentParser(prog="python -m gan_tf.evaluate", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog=command_name("evaluate"), description=__doc__.split("\n")[0])
     parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")
     parser.add_argument(
         "--n",

@@ -8,14 +8,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gan_tf.cli.common import ArgumentParser, positive_int, quiet_tensorflow, seed_int
+from gan_tf.cli.common import ArgumentParser, command_name, positive_int, quiet_tensorflow, seed_int
 from gan_tf.evaluation.sampling import DEFAULT_SEED
 
 
 def main(argv: list[str] | None = None) -> int:
     """The `python -m gan_tf.generate` command; bad input exits 2 with one line."""
     quiet_tensorflow()
-    parser = ArgumentParser(prog="python -m gan_tf.generate", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog=command_name("generate"), description=__doc__.split("\n")[0])
     parser.add_argument("model", type=Path, help="a run folder, or a generator .keras file")
     parser.add_argument("--n", type=positive_int, default=64, help="images to draw (default: 64)")
     parser.add_argument(

@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gan_tf.cli.common import ArgumentParser
+from gan_tf.cli.common import ArgumentParser, command_name
 from gan_tf.errors import UserError
 
 
 def main(argv: list[str] | None = None) -> int:
     """The `python -m gan_tf.gif` command; bad input exits 2 with one line."""
-    parser = ArgumentParser(prog="python -m gan_tf.gif", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog=command_name("gif"), description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", type=Path, help="a run folder holding image_at_epoch_*.png")
     parser.add_argument(
         "--fps", type=float, default=4, help="frames per second, 0.01 to 100 (default: 4)"

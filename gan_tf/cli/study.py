@@ -24,6 +24,7 @@ import sys
 
 from gan_tf.cli.common import (
     ArgumentParser,
+    command_name,
     config_flags,
     flag,
     given_config_values,
@@ -59,7 +60,7 @@ def shard(text: str) -> tuple[int, int]:
 def build_parser() -> ArgumentParser:
     defaults = StudyConfig()
     parser = ArgumentParser(
-        prog="python -m gan_tf.study",
+        prog=command_name("study"),
         description=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -192,7 +193,7 @@ def study_command(study: StudyConfig) -> str:
         One shell-quoted line, with the flags that differ from the defaults.
     """
     defaults = StudyConfig()
-    words, unsaid = ["python", "-m", "gan_tf.study"], []
+    words, unsaid = shlex.split(command_name("study")), []
     if study.variants != defaults.variants:
         words += ["--variants", *(v.name for v in study.variants)]
     base = study.base

@@ -20,6 +20,7 @@ import sys
 from gan_tf.cli.common import (
     DEFAULT_CACHE_DIR,
     ArgumentParser,
+    command_name,
     given_config_values,
     quiet_tensorflow,
 )
@@ -55,7 +56,7 @@ FLAG_GROUPS = {
 def build_parser() -> ArgumentParser:
     """The CLI: a flag per `Config` field (but the grid size), defaults read from Config."""
     parser = ArgumentParser(
-        prog="python -m gan_tf.train",
+        prog=command_name("train"),
         description=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,11 +1,13 @@
-"""Sample quality for a generator: FD, classifier score, coverage and precision/recall, judged
-by the evaluation classifier (`gan_tf.evaluation.classifier`) against N real test images.
+"""Sample quality for a generator: FD, classifier score, mode coverage, precision/recall and
+density/coverage, judged by the evaluation classifier (`gan_tf.evaluation.classifier`) against
+N real test images.
 
 For N generated images against the N real test images: the Fréchet distance (TF-GAN's
 `frechet_classifier_distance`), the classifier score (TF-GAN's `classifier_score`, at most
-10), mode coverage, and k-NN precision/recall (Kynkäänniemi et al. 2019). The same figures
-for N real training images are the reference to read them against. FD is biased by N:
-compare figures of one N.
+10), mode coverage, k-NN precision/recall (Kynkäänniemi et al. 2019) and, with the same k
+and the same real balls, density/coverage (Naeem et al. 2020,
+https://arxiv.org/abs/2002.09797). The same figures for N real training images are the
+reference to read them against. FD is biased by N: compare figures of one N.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ from gan_tf.evaluation.classifier import (
 )
 from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
 from gan_tf.rundir import QUALITY_COLUMNS, RunDir
+
+# The neighbour whose distance sets each k-NN ball, for all four k-NN figures.
+KNN_K = 3
+# Printed under every table that shows k-NN precision, which alone flatters a collapsed
+# generator (Naeem et al. 2020, https://arxiv.org/abs/2002.09797).
+PRECISION_CAVEAT = (
+    "Note: k-NN precision is near 1 for a generator whose samples all sit in one dense part "
+    "of the real data (an untrained or collapsed one, say); read it with recall, density "
+    "and coverage."
+)
 
 
 class Evaluator:
@@ -70,22 +82,28 @@ class Evaluator:
         return features.astype(np.float64), probs.astype(np.float64)
 
     def score(self, images: np.ndarray) -> dict:
-        """FD, classifier score, coverage and precision/recall of `images` vs the test sample."""
+        """FD, classifier score, mode coverage ("covered", "mode_kl", "histogram"), and the
+        k-NN "precision", "recall", "density" and "coverage" of `images` vs the test sample.
+        """
         features, probs = self.classify(images)
         mu, sigma = metrics.gaussian_stats(features)
-        coverage = metrics.mode_coverage(
+        modes = metrics.mode_coverage(
             probs.argmax(axis=1), NUM_CLASSES, reference=self._class_counts
         )
-        precision, recall = metrics.precision_recall(self._test_features, features, k=3)
+        knn = metrics.knn_scores(self._test_features, features, k=KNN_K)
         return {
             "n": len(images),
             "fd": metrics.frechet_distance_from_stats(mu, sigma, *self._test_stats),
             "score": metrics.classifier_score(probs),
-            "covered": int(coverage["covered"]),
-            "mode_kl": float(coverage["kl"]),
-            "histogram": [int(c) for c in coverage["histogram"]],
-            "precision": float(precision),
-            "recall": float(recall),
+            "covered": int(modes["covered"]),
+            "mode_kl": float(modes["kl"]),
+            "histogram": [int(c) for c in modes["histogram"]],
+            "precision": knn["precision"],
+            "recall": knn["recall"],
+            # Not "covered" (classes) but the fraction of real test images with a fake among
+            # their k nearest neighbours.
+            "density": knn["density"],
+            "coverage": knn["coverage"],
         }
 
     def score_generator(self, generator, seed: int = DEFAULT_SEED) -> dict:
@@ -173,7 +191,10 @@ def format_table(result: dict) -> str:
         f"{'class KL to real (nats)':<28}{gen['mode_kl']:>12.4f}{ref['mode_kl']:>12.4f}",
         f"{'precision':<28}{gen['precision']:>12.3f}{ref['precision']:>12.3f}",
         f"{'recall':<28}{gen['recall']:>12.3f}{ref['recall']:>12.3f}",
+        f"{'density':<28}{gen['density']:>12.3f}{ref['density']:>12.3f}",
+        f"{'coverage':<28}{gen['coverage']:>12.3f}{ref['coverage']:>12.3f}",
         f"generated class histogram: {gen['histogram']}",
+        PRECISION_CAVEAT,
     ]
     return "\n".join(lines)
 
