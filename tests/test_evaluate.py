@@ -9,7 +9,7 @@ import pytest
 from gan_tf.data import Data
 from gan_tf.errors import EvaluationError
 from gan_tf.evaluation.classifier import load_or_train_classifier, scale
-from gan_tf.evaluation.quality import Evaluator, evaluate, format_table
+from gan_tf.evaluation.quality import PRECISION_CAVEAT, Evaluator, evaluate, format_table
 
 from conftest import labelled_data
 
@@ -115,6 +115,12 @@ def test_constant_images_cover_one_class(data, classifier):
     assert figures["covered"] == 1
     assert figures["score"] == pytest.approx(1.0, abs=1e-6)
     assert figures["mode_kl"] > 1.5  # about log 10 for a uniform reference
+    # The collapse precision cannot see: every fake is test image 0, which is in the real
+    # sample (n is the whole test split), so each lies in real image 0's ball. Coverage
+    # counts only the few real images with image 0 among their 3 nearest neighbours.
+    assert figures["precision"] == 1.0
+    assert figures["coverage"] < 0.1
+    assert figures["recall"] < 0.1
 
 
 def test_evaluate_run_writes_json(tmp_path, data, classifier):
@@ -128,9 +134,40 @@ def test_evaluate_run_writes_json(tmp_path, data, classifier):
     result = evaluate(run, n=50, data=npz, cache_dir=classifier[2], verbose=0)
     saved = json.loads((run / "evaluation.json").read_text())
     assert saved["n"] == 50 and set(saved) == {"n", "generator", "reference", "classifier"}
-    for key in ("fd", "score", "covered", "mode_kl", "precision", "recall"):
+    keys = ("fd", "score", "covered", "mode_kl", "precision", "recall", "density", "coverage")
+    for key in keys:
         assert key in saved["generator"] and key in saved["reference"]
+    assert 0.0 <= saved["reference"]["coverage"] <= 1.0 and saved["reference"]["density"] > 0
     assert "FD (lower is better)" in format_table(result)
+
+
+def test_format_table_prints_density_coverage_and_the_precision_caveat():
+    def figures(precision, density, coverage):
+        return {
+            "fd": 40.0,
+            "score": 7.0,
+            "covered": 10,
+            "mode_kl": 0.02,
+            "histogram": [10] * 10,
+            "precision": precision,
+            "recall": 0.6,
+            "density": density,
+            "coverage": coverage,
+        }
+
+    result = {
+        "n": 100,
+        "classifier": {"test_accuracy": 0.99},
+        "generator": figures(1.0, 1.667, 0.005),
+        "reference": figures(0.859, 1.012, 0.874),
+    }
+    lines = format_table(result).splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:-2]}
+    assert rows["precision"] == ["1.000", "0.859"]
+    assert rows["density"] == ["1.667", "1.012"]
+    assert rows["coverage"] == ["0.005", "0.874"]
+    assert lines[-1] == PRECISION_CAVEAT
+    assert "recall, density and coverage" in PRECISION_CAVEAT
 
 
 def test_evaluate_uses_the_classifier_the_run_was_scored_with(

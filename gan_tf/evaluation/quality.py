@@ -19,7 +19,7 @@ import numpy as np
 from gan_tf.config import check_sample_count
 from gan_tf.data import Data, load_data
 from gan_tf.data import scale_images as scale
-from gan_tf.evaluation import metrics
+from gan_tf.evaluation import knn, metrics
 from gan_tf.evaluation.classifier import (
     FINAL_N,
     NUM_CLASSES,
@@ -90,7 +90,7 @@ class Evaluator:
         modes = metrics.mode_coverage(
             probs.argmax(axis=1), NUM_CLASSES, reference=self._class_counts
         )
-        knn = metrics.knn_scores(self._test_features, features, k=KNN_K)
+        neighbours = knn.knn_scores(self._test_features, features, k=KNN_K)
         return {
             "n": len(images),
             "fd": metrics.frechet_distance_from_stats(mu, sigma, *self._test_stats),
@@ -98,12 +98,12 @@ class Evaluator:
             "covered": int(modes["covered"]),
             "mode_kl": float(modes["kl"]),
             "histogram": [int(c) for c in modes["histogram"]],
-            "precision": knn["precision"],
-            "recall": knn["recall"],
+            "precision": neighbours["precision"],
+            "recall": neighbours["recall"],
             # Not "covered" (classes) but the fraction of real test images with a fake among
             # their k nearest neighbours.
-            "density": knn["density"],
-            "coverage": knn["coverage"],
+            "density": neighbours["density"],
+            "coverage": neighbours["coverage"],
         }
 
     def score_generator(self, generator, seed: int = DEFAULT_SEED) -> dict:
