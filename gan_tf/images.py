@@ -209,7 +209,7 @@ def read_frames(paths: Sequence[str | Path]) -> tuple[list[np.ndarray], list[Pat
     arrays, bad = [], []
     for path in paths:
         try:
-            arrays.append((Path(path), iio.imread(path)))
+            arrays.append((Path(path), iio.imread(path, plugin="pillow")))
         except Exception:  # imageio raises many types on a damaged file
             bad.append(Path(path))
     shapes = Counter(array.shape for _, array in arrays)

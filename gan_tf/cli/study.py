@@ -236,7 +236,13 @@ def main(argv: list[str] | None = None) -> int:
         # The report prints this command, each pilot's training command and flags, not
         # the library's field names.
         wording = Wording(study_command(study), train_command, flag)
-        run_study(study, jobs=args.jobs, shard=args.shard, wording=wording)
+        run_study(
+            study,
+            jobs=args.jobs,
+            shard=args.shard,
+            wording=wording,
+            worker_setup=quiet_tensorflow,
+        )
 
     return parser.run(body, resume_hint="; run the same study command to go on")
 

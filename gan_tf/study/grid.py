@@ -10,7 +10,9 @@ ordinary run folder under OUT_DIR/runs/, evaluated at the end on `final_n` sampl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -124,6 +126,33 @@ def is_finished(config: Config, final_n: int) -> bool:
     return bool(rows) and rows[-1]["epoch"] >= config.epochs and evaluation.get("n") == final_n
 
 
+def _not_predict_retracing(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return "tf.function retracing" not in message or "make_predict_function" not in message
+
+
+@contextlib.contextmanager
+def _without_predict_retracing_warnings():
+    """Drops TensorFlow's warning that Keras' predict function "triggered tf.function
+    retracing", which a study's runs in one process set off though nothing retraces.
+
+    Each run builds its generator (and loads it again for the final score), and each
+    evaluator wraps the classifier in a model of its own: four new models a run, whose
+    predict functions trace once each (`experimental_get_tracing_count()` is 1 for every
+    one). TensorFlow counts traces by the traced Python function's code, which all Keras
+    predict functions share, so in a short study that reads as one function tracing on
+    half its calls. A new model needs its own trace, and runs differ in their models, so
+    only the warning goes; any other retracing warning (the training step's) still shows.
+    """
+    logger = logging.getLogger("tensorflow")
+    logger.addFilter(_not_predict_retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_predict_retracing)
+
+
+@_without_predict_retracing_warnings()
 def train_and_evaluate(config: Config, final_n: int) -> str:
     """Trains one run of a study, then evaluates it on `final_n` samples.
 
@@ -164,7 +193,9 @@ def _train_in_worker(config: Config, final_n: int) -> str:
         os._exit(130)
 
 
-def _worker_init() -> None:
+def _worker_init(setup: Callable[[], None] | None) -> None:
+    if setup is not None:  # what the caller wants done first in a new process
+        setup()
     # A worker dies with the study that started it, whatever killed that (kill -9
     # included): Linux sends it SIGTERM then, which stops its run at the next step with a
     # checkpoint, as Ctrl-C would.
@@ -191,6 +222,7 @@ def run_study(
     jobs: int = 1,
     shard: tuple[int, int] = (0, 1),
     wording: Wording = PLAIN,
+    worker_setup: Callable[[], None] | None = None,
 ) -> Path:
     """Trains and evaluates the runs of the grid that are not finished, then writes the report.
 
@@ -203,6 +235,9 @@ def run_study(
             machines (a SLURM job array, say) can share one study folder.
         wording: what the report prints of the commands that made it (default: none, and
             settings by their field names).
+        worker_setup: with `jobs` > 1, run first in each worker process, before TensorFlow
+            is imported there (the command layer quiets TensorFlow's start-up lines with it);
+            a module-level function, so that it can be sent to the process.
 
     Returns:
         The path of report.md, built from every finished run in the folder.
@@ -239,7 +274,9 @@ def run_study(
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-        pool = concurrent.futures.ProcessPoolExecutor(jobs, context, _worker_init)
+        pool = concurrent.futures.ProcessPoolExecutor(
+            jobs, context, _worker_init, initargs=(worker_setup,)
+        )
         try:
             futures = {pool.submit(_train_in_worker, c, study.final_n): n for n, c in pending}
             _log(verbose, f"training {len(pending)} runs, {jobs} at a time")
