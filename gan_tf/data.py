@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import warnings
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -88,10 +89,37 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
-        return _load_idx_folder(path)
-    if _read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
-        return _load_npz(path)
-    return _check(Data(read_idx(path, ndim=3), None, None, None), path)
+        loaded = _load_idx_folder(path)
+    elif _read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
+        loaded = _load_npz(path)
+    else:
+        loaded = _check(Data(read_idx(path, ndim=3), None, None, None), path)
+    _warn_if_another_dataset(loaded.x_train, dataset, path)
+    return loaded
+
+
+# The share of pixels that are exactly 0: MNIST's digits sit on a black page (about 81% of
+# pixels), Fashion-MNIST's clothes fill much more of theirs (about 50%).
+_BLANK_SHARE = {"mnist": 0.81, "fashion_mnist": 0.50}
+
+
+def _warn_if_another_dataset(images: np.ndarray, dataset: str, source: Path) -> None:
+    """Warns when local images look like the other known dataset than the one named (a
+    folder of MNIST digits given for Fashion-MNIST trains on digits, silently otherwise)."""
+    if images.shape[1:] != IMAGE_SHAPE or not len(images):
+        return
+    sample = images[: min(len(images), 5000)]
+    blank = float(np.mean(sample == 0))
+    closest = min(_BLANK_SHARE, key=lambda name: abs(_BLANK_SHARE[name] - blank))
+    # Only a clear match of the other dataset and a clear miss of this one: images of
+    # neither (a user's own, synthetic ones) are not second-guessed.
+    if abs(_BLANK_SHARE[closest] - blank) < 0.08 and abs(_BLANK_SHARE[dataset] - blank) > 0.2:
+        warnings.warn(
+            f"{source}: these images look like {closest}, not {dataset} ({blank:.0%} of "
+            f"pixels are 0; {closest} has about {_BLANK_SHARE[closest]:.0%}, {dataset} about "
+            f"{_BLANK_SHARE[dataset]:.0%})",
+            stacklevel=2,
+        )
 
 
 def data_env(dataset: str) -> str:

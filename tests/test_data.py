@@ -113,3 +113,24 @@ def test_a_cut_short_epoch_is_released_at_once():
         del iterator
         worst = max(worst, time.perf_counter() - start)
     assert worst < 0.3, f"releasing a cut-short epoch's iterator took {worst:.2f} s"
+
+
+def test_local_data_of_the_other_dataset_is_warned_about(tmp_path):
+    """--dataset fashion_mnist with a folder of MNIST digits would train on digits."""
+    import warnings
+
+    digits = np.zeros((100, 28, 28), np.uint8)
+    digits[:, 9:19, 7:22] = 200  # a stroke on a black page: 81% of pixels are 0, as in MNIST
+    clothes = np.full((100, 28, 28), 90, np.uint8)
+    clothes[:, :, :14] = 0  # half the page blank
+    for images, dataset, other in [
+        (digits, "fashion_mnist", "mnist"),
+        (clothes, "mnist", "fashion_mnist"),
+    ]:
+        path = tmp_path / f"{dataset}.npz"
+        np.savez(path, x_train=images)
+        with pytest.warns(UserWarning, match=f"look like {other}, not {dataset}"):
+            load_data(dataset, path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the dataset it is: no warning
+            load_data(other, path)
