@@ -4,6 +4,7 @@ bad data files every loader and command must refuse with one line naming the fil
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 from pathlib import Path
 
@@ -163,3 +164,25 @@ def bad_data_cases(tmp_path: Path, images: np.ndarray) -> dict[str, tuple[Path, 
     np.savez(no_images, x_train=np.zeros((0, 28, 28), np.uint8))
     cases["no images"] = (no_images, "holds no images")
     return cases
+
+
+def snapshot(folder) -> dict:
+    """{relative path: sha256} of every file under `folder`: compared before and after a
+    command that must leave it untouched."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def refused(capsys, command, argv, expected: str) -> str:
+    """Runs a command that must refuse: exit 2, one line on stderr naming `expected`."""
+    with pytest.raises(SystemExit) as info:
+        command(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert expected in lines[0], lines[0]
+    return lines[0]

@@ -4,7 +4,6 @@ and that every file the command did not announce writing is byte-identical after
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from gan_tf.cli.common import run_command
 from gan_tf.images import make_gif
 from gan_tf.rundir import read_metrics
 
-from conftest import labelled_data
+from conftest import labelled_data, refused, snapshot
 
 PROG = "python -m gan_tf.train"
 
@@ -41,27 +40,6 @@ def tiny_args(data, out, epochs):
         "16", "--noise-dim", "8", "--max-steps-per-epoch", "2", "--checkpoint-every", "1",
         "--probe-size", "8",
     ]  # fmt: skip
-
-
-def snapshot(folder) -> dict:
-    """{relative path: sha256} of every file under `folder` (and its siblings' names)."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def refused(capsys, command, argv, expected: str) -> str:
-    """Runs a command that must refuse: exit 2, one line on stderr naming `expected`."""
-    with pytest.raises(SystemExit) as info:
-        command(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert expected in lines[0], lines[0]
-    return lines[0]
 
 
 def corrupt(path, keep: int = 40) -> None:

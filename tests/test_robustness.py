@@ -1,7 +1,6 @@
 """Never lose a run: signals, kill -9, divergence, locks, disk full, and every bad flag."""
 
 import errno
-import hashlib
 import os
 import queue
 import shutil
@@ -28,7 +27,15 @@ from gan_tf.rundir import latest_checkpoint, read_metrics
 from gan_tf.training import preflight, signals
 from gan_tf.training.loop import train
 
-from conftest import BAD_DATA_CASES, REPO, bad_data_cases, labelled, make_images
+from conftest import (
+    BAD_DATA_CASES,
+    REPO,
+    bad_data_cases,
+    labelled,
+    make_images,
+    refused,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -444,27 +451,6 @@ def labelled_npz(path, n_train=60, n_test=20, **changes):
     arrays = {**dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test), **changes}
     np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
     return path
-
-
-def snapshot(folder) -> dict:
-    """{relative path: sha256} of every file under `folder` (as tests/test_damage.py's)."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def refused(capsys, command, argv, expected: str) -> str:
-    """Runs a command that must refuse: exit 2, one line on stderr naming `expected`."""
-    with pytest.raises(SystemExit) as info:
-        command(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert expected in lines[0], lines[0]
-    return lines[0]
 
 
 def refused_untouched(capsys, command, argv, expected, folder):
