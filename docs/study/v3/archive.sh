@@ -13,7 +13,8 @@ target="$here/docs/study/v3/runs"
 mkdir -p "$target"
 for run in "$source_runs"/*/; do
   name=$(basename "$run")
-  rows=$(($(wc -l < "$run/metrics.csv" 2> /dev/null || echo 1) - 1))
+  [ -f "$run/metrics.csv" ] || continue
+  rows=$(($(wc -l < "$run/metrics.csv") - 1))
   [ "$rows" -ge 16 ] && [ -f "$run/generator.keras" ] || continue
   mkdir -p "$target/$name"
   cp "$run/config.json" "$run/metrics.csv" "$run/image_at_epoch_0016.png" "$target/$name/"
