@@ -100,8 +100,6 @@ def train(
         config = dataclasses.replace(config, out_dir=str(Path(config.out_dir) / f"worker-{task}"))
     run = RunDir(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
-    if not restart:  # restart moves every entry aside, misplaced ones too
-        run.check_layout()
     preflight = check_run_dir(run, config, allow_changes, restart)
     data = load_data(config.dataset, config.data)
     images = training_images(data, config)

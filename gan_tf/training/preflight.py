@@ -79,7 +79,8 @@ def check_run_dir(
 
     Raises:
         RunDirError: the path is unusable (a file, a dangling link, not writable, a
-            name over the file system's limit); or the folder holds a damaged run, a
+            name over the file system's limit); an entry of the run folder is of the wrong
+            kind (`RunDir.check_layout`); or the folder holds a damaged run, a
             run of another architecture, or (unless `allow_changes`) one trained with
             other settings.
     """
@@ -89,8 +90,9 @@ def check_run_dir(
         if unfinished:  # killed while moving an earlier run aside: that move is finished first
             note = f"finishing a restart that was cut off: the earlier run goes to {unfinished}"
             return Preflight([], [note], earlier_run_to_move=True)
-        if restart:
+        if restart:  # every entry is moved aside, misplaced ones too
             return Preflight([], [], earlier_run_to_move=_holds_files(run))
+        run.check_layout()
         return _check_run(run, config, allow_changes)
     except OSError as e:
         reason = e.strerror or e
