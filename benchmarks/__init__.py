@@ -10,7 +10,7 @@ import path (no installation, no sys.path edits):
 See benchmarks/README.md for what each measures and the figures so far.
 """
 
-from gan_tf.cli.common import quiet_tensorflow
+from gan_tf.cli.quiet import quiet_tensorflow
 
 # Importing a benchmark imports this package first: TensorFlow's C++ start-up
 # chatter is silenced before any benchmark module imports TensorFlow.

@@ -185,7 +185,7 @@ def option_flags(args: argparse.Namespace) -> str:
 
 RSS_SCRIPT = """
 import json, sys
-from gan_tf.cli.common import quiet_tensorflow
+from gan_tf.cli.quiet import quiet_tensorflow
 quiet_tensorflow()
 from gan_tf.config import Config
 from gan_tf.training.loop import train

@@ -93,7 +93,7 @@ def fake_tensorflow(tmp_path):
 
 
 IMPORT = (
-    "from gan_tf.cli.common import quiet_tensorflow\n"
+    "from gan_tf.cli.quiet import quiet_tensorflow\n"
     "quiet_tensorflow()\n"
     "import tensorflow\n"
     "print(type(tensorflow.__loader__).__name__)\n"

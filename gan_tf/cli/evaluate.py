@@ -20,9 +20,9 @@ from gan_tf.cli.common import (
     command_name,
     given_config_values,
     positive_int,
-    quiet_tensorflow,
     seed_int,
 )
+from gan_tf.cli.quiet import quiet_tensorflow
 from gan_tf.evaluation.sampling import DEFAULT_SEED
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gan_tf.cli.common import ArgumentParser, command_name, positive_int, quiet_tensorflow, seed_int
+from gan_tf.cli.common import ArgumentParser, command_name, positive_int, seed_int
+from gan_tf.cli.quiet import quiet_tensorflow
 from gan_tf.evaluation.sampling import DEFAULT_SEED
 
 

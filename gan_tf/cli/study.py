@@ -29,9 +29,9 @@ from gan_tf.cli.common import (
     flag,
     given_config_values,
     positive_int,
-    quiet_tensorflow,
     train_command,
 )
+from gan_tf.cli.quiet import quiet_tensorflow
 from gan_tf.config import MIN_SAMPLES, Config, Variant
 from gan_tf.study.grid import (
     BUDGET_FIELDS,

@@ -22,8 +22,8 @@ from gan_tf.cli.common import (
     ArgumentParser,
     command_name,
     given_config_values,
-    quiet_tensorflow,
 )
+from gan_tf.cli.quiet import quiet_tensorflow
 from gan_tf.config import Config
 from gan_tf.errors import ConfigError, RunDirError
 from gan_tf.rundir import RunDir

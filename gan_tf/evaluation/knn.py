@@ -118,18 +118,11 @@ def knn_scores(
     The four figures of `precision_recall` and `density_coverage` (see them for the
     definitions), with the real set's radii and the fake-to-real distances computed once.
 
-    Args:
-        real_features: (N_real, D) finite features of real images, N_real > k.
-        fake_features: (N_fake, D) finite features of generated images, N_fake > k.
-        k: which neighbour sets the ball radius, >= 1.
-        batch_size: rows of pairwise distances computed at once, >= 1.
+    Takes the arguments of `precision_recall` and raises what it raises.
 
     Returns:
         {"precision", "recall", "density", "coverage"}: Python floats; density lies in
         [0, N_real / k], the others in [0, 1].
-
-    Raises:
-        ValueError: as `precision_recall`.
     """
     real, fake = _check_knn_inputs(real_features, fake_features, k, batch_size, fake_radii=True)
     precision, density, coverage = _real_manifold_scores(real, fake, k, batch_size)

@@ -20,7 +20,7 @@ from gan_tf.rundir import DEAD_CHANNELS_2, GRAD_TO_G
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_SEEDS, PRIMARY_ALPHAS, Arm, V3Run
 from gan_tf.study.measures import COLLAPSE_RECALL, COLLAPSE_SCORE
 from gan_tf.study.records import as_float
-from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, holm
+from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, Interval, holm
 
 QUARTER = 0.25  # late FD averages this share of a run's evaluations, the last ones
 DELTA = 14.0  # the smallest difference the design must detect, in FD units
@@ -61,7 +61,7 @@ def late_fd(rows: Sequence[dict], quarter: float = QUARTER, epochs: int = EPOCHS
 
 
 @dataclasses.dataclass(frozen=True)
-class Test:
+class Test(Interval):
     """One test: a mean (of paired differences or of per-seed slopes) against 0.
 
     Attributes:
@@ -81,11 +81,8 @@ class Test:
     what: str
     seeds: tuple[int, ...]
     estimate: float = NAN
-    low: float = NAN
-    high: float = NAN
     dz: float = NAN
     t: float = NAN
-    p: float = NAN
     p_holm: float = NAN
     reading: str = ""
 

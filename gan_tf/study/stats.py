@@ -41,18 +41,25 @@ def mean_sd(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(n > 1, sd, NAN)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Interval:
+    """What every test here reports: the estimate's 95% interval (`low`, `high`) and the
+    two-sided p, each NaN where there was nothing to test."""
+
+    low: float = NAN
+    high: float = NAN
+    p: float = NAN
+
+
 @dataclasses.dataclass(frozen=True)
-class Welch:
+class Welch(Interval):
     """mean(b) - mean(a) with Welch's interval and test, and Hedges' g; `note` says why
     there is no p-value where there is none."""
 
     n_a: int
     n_b: int
     diff: float = NAN
-    low: float = NAN
-    high: float = NAN
     g: float = NAN
-    p: float = NAN
     note: str = ""
     df: float = NAN  # Welch-Satterthwaite degrees of freedom
 
@@ -84,7 +91,7 @@ def welch(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Welch
     )
     correction = 1 - 3 / (4 * (a.size + b.size) - 9)  # Hedges' small-sample factor
     g = diff / pooled * correction if pooled > 0 else NAN
-    return Welch(a.size, b.size, diff, diff - half, diff + half, g, p, df=df)
+    return Welch(a.size, b.size, diff, g, low=diff - half, high=diff + half, p=p, df=df)
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
