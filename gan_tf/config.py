@@ -14,11 +14,15 @@ import os
 from gan_tf.errors import ConfigError
 
 ACTIVATIONS = ("relu", "leaky_relu")
-DATASETS = ("mnist", "fashion_mnist")
+# The networks: the tutorial's (28x28 images) or the DCGAN paper's (32, 64 or 128 pixels).
+ARCHITECTURES = ("tutorial", "dcgan")
+# Keras' downloads, and "folder": a folder of the user's own image files (the data setting).
+DATASETS = ("mnist", "fashion_mnist", "cifar10", "folder")
 MIXED_PRECISION = ("off", "float16", "bfloat16")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 # The fields whose value is one of a fixed set (the command line offers them as choices).
 CHOICES = {
+    "architecture": ARCHITECTURES,
     "activation": ACTIVATIONS,
     "dataset": DATASETS,
     "mixed_precision": MIXED_PRECISION,
@@ -28,7 +32,34 @@ CHOICES = {
 # Fields that fix the networks, or the layout of their checkpoint (float16
 # wraps the optimizers in loss scaling): a run folder holding a checkpoint
 # made with other values cannot be resumed with these.
-ARCHITECTURE_FIELDS = ("noise_dim", "activation", "alpha", "dropout", "mixed_precision")
+ARCHITECTURE_FIELDS = (
+    "architecture",
+    "image_size",
+    "channels",
+    "gen_width",
+    "disc_width",
+    "noise_dim",
+    "activation",
+    "alpha",
+    "dropout",
+    "mixed_precision",
+)
+# The channels of each dataset Keras downloads; a folder's follow its images.
+DATASET_CHANNELS = {"mnist": 1, "fashion_mnist": 1, "cifar10": 3}
+# The tutorial's networks draw 28x28 images; the DCGAN paper's draw these sizes.
+TUTORIAL_IMAGE_SIZE = 28
+DCGAN_IMAGE_SIZES = (32, 64, 128)
+# What architecture="dcgan" changes in the defaults: the DCGAN paper's image size, batch,
+# Adam settings and LeakyReLU slope, and no dropout (the paper's discriminator has none).
+PAPER_DEFAULTS = {
+    "image_size": 64,
+    "batch_size": 128,
+    "gen_lr": 2e-4,
+    "disc_lr": 2e-4,
+    "beta1": 0.5,
+    "alpha": 0.2,
+    "dropout": 0.0,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +128,16 @@ class Config:
     epochs: int = 50
     batch_size: int = 256
     noise_dim: int = 100
+    # The networks; with "dcgan", `make_config` gives the fields left out PAPER_DEFAULTS.
+    architecture: str = "tutorial"
+    # Images are centre-cropped to a square (first to crop x crop pixels, if given) and
+    # resized to image_size; channels: 1 or 3, or None to follow the data.
+    image_size: int = TUTORIAL_IMAGE_SIZE
+    channels: int | None = None
+    crop: int | None = None
+    # The DCGAN networks' channels: the last hidden layer of G, the first of D (paper: 128).
+    gen_width: int = 64
+    disc_width: int = 64
     # The discriminator's hidden activation; the tutorial uses LeakyReLU with
     # Keras' default negative slope 0.3 (the DCGAN paper: 0.2).
     activation: str = "leaky_relu"
@@ -121,8 +162,11 @@ class Config:
     # Every N epochs (and after the last), score N=eval_n samples: FD, score, coverage.
     eval_every: int | None = None
     eval_n: int = 2000
-    # Where the evaluation classifier is cached (default: ~/.cache/gan_tf).
+    # Where the evaluation classifier and decoded image folders are cached (default:
+    # ~/.cache/gan_tf).
     cache_dir: str | None = None
+    # A local InceptionV3 weights file for FID/KID (default: Keras' ImageNet download).
+    fid_weights: str | None = None
     # TensorFlow's op determinism: bit-identical reruns on one machine, a little slower.
     deterministic: bool = False
     # Speed and scale; none changes what is computed beyond float rounding.
@@ -140,6 +184,13 @@ class Config:
     def variant(self) -> Variant:
         """The discriminator's activation and its slope (0 for relu)."""
         return Variant(self.activation, self.alpha)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(size, size, channels) of the images the networks draw: `channels`, else the
+        dataset's (3 for a folder whose images have not been read yet)."""
+        channels = self.channels or DATASET_CHANNELS.get(self.dataset, 3)
+        return (self.image_size, self.image_size, channels)
 
     def with_absolute_paths(self) -> Config:
         """This config with its data and classifier paths made absolute against the current
@@ -161,6 +212,18 @@ class Config:
             raise ValueError("config is not a JSON object")
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def make_config(**given) -> Config:
+    """A `Config` of the given values, the others at the defaults of the architecture given:
+    the tutorial's, or with architecture="dcgan" the DCGAN paper's (`PAPER_DEFAULTS`).
+
+    Raises:
+        ConfigError: as `Config`.
+    """
+    if given.get("architecture") == "dcgan":
+        given = {**PAPER_DEFAULTS, **given}
+    return Config(**given)
 
 
 def _positive_int(config: Config, name: str, allow_none: bool = False) -> None:
@@ -194,12 +257,45 @@ MAX_NOISE_DIM = 65536
 # activation for its gradients: about 1.5 MB a probe image, so 4096 takes about 6 GB (the
 # tutorial's batch is 256).
 MAX_PROBE_SIZE = 4096
+# The DCGAN networks' widest layer holds width * 2**(upsamplings - 1) channels of 5x5
+# kernels: at 1024 and 128 pixels, G's first transposed convolution alone has 2.7e10 weights.
+MAX_WIDTH = 1024
 
 
 def _at_most(config: Config, name: str, limit: int) -> None:
     value = getattr(config, name)
     if value > limit:
         raise ConfigError(f"must be at most {limit}, got {value!r}", setting=name)
+
+
+def _check_shape(config: Config) -> None:
+    """The image size, channels, crop and widths the architecture can take."""
+    for name in ("image_size", "gen_width", "disc_width"):
+        _positive_int(config, name)
+    _positive_int(config, "crop", allow_none=True)
+    if config.channels not in (None, 1, 3):
+        raise ConfigError(f"must be 1, 3 or none, got {config.channels!r}", setting="channels")
+    if config.architecture == "tutorial" and config.image_size != TUTORIAL_IMAGE_SIZE:
+        raise ConfigError(
+            f"must be {TUTORIAL_IMAGE_SIZE} for the tutorial's networks, got "
+            f"{config.image_size!r} (the dcgan architecture takes "
+            f"{', '.join(map(str, DCGAN_IMAGE_SIZES))})",
+            setting="image_size",
+        )
+    if config.architecture == "dcgan" and config.image_size not in DCGAN_IMAGE_SIZES:
+        raise ConfigError(
+            f"must be one of {', '.join(map(str, DCGAN_IMAGE_SIZES))} for the dcgan "
+            f"architecture, got {config.image_size!r}",
+            setting="image_size",
+        )
+    for name in ("gen_width", "disc_width"):
+        _at_most(config, name, MAX_WIDTH)
+    if config.architecture == "dcgan" and config.fused_discriminator:
+        raise ConfigError(
+            "must be off for the dcgan architecture: its discriminator's batch norm would "
+            "mix real and generated images' statistics in one call",
+            setting="fused_discriminator",
+        )
 
 
 # The fewest images a sample-quality evaluation takes (FD's covariances, k-NN precision/recall).
@@ -233,7 +329,7 @@ def check_seed(value, setting: str = "seed") -> None:
 _KINDS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
 _KIND_NAMES = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false"}
 # Fields that hold paths: a run stores them absolute (see `Config.with_absolute_paths`).
-PATH_FIELDS = ("data", "cache_dir")
+PATH_FIELDS = ("data", "cache_dir", "fid_weights")
 
 
 def _check_types(config: Config) -> None:
@@ -272,6 +368,7 @@ def validate(config: Config) -> None:
     _positive_int(config, "train_limit", allow_none=True)
     _positive_int(config, "eval_every", allow_none=True)
     _positive_int(config, "probe_size")
+    _check_shape(config)
     _at_most(config, "noise_dim", MAX_NOISE_DIM)
     _at_most(config, "probe_size", MAX_PROBE_SIZE)
     _positive_int(config, "steps_per_call")

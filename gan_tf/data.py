@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gan_tf.errors import DataError, Remedy
+from gan_tf.errors import ConfigError, DataError, Remedy
+from gan_tf.files import default_cache_dir
 
 IMAGE_SHAPE = (28, 28)
 # Where to look for MNIST when no data path is given, before downloading (offline machines,
@@ -65,30 +66,69 @@ class Data(_Splits):
         return Data(**{**self._asdict(), **changes}, source=self.source)
 
 
-def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
+def load_data(
+    dataset: str = "mnist",
+    data: str | Path | None = None,
+    image_size: int | None = None,
+    crop: int | None = None,
+    channels: int | None = None,
+    cache_dir: str | Path | None = None,
+) -> Data:
     """Loads a dataset from a local path, or through Keras' downloader.
 
     Args:
-        dataset: "mnist" or "fashion_mnist"; used when `data` is None.
+        dataset: "mnist", "fashion_mnist", "cifar10" or "folder" (a folder of image files,
+            `gan_tf.imagefolder.load_image_folder`).
         data: a Keras-format `.npz` (x_train, y_train, x_test, y_test), a folder
-            of IDX files (`.gz` or raw, standard names), or one IDX image file.
+            of IDX files (`.gz` or raw, standard names), or one IDX image file; for
+            cifar10, its python folder or `.tar.gz`; for "folder", the folder of images.
             None: the dataset's variable if set (`data_env`: $GAN_TF_DATA for
             MNIST), else a download.
+        image_size, crop, channels: centre-crop (to crop x crop pixels first, if given),
+            resize to image_size and convert to `channels` (`gan_tf.imagefolder`). Left
+            out, the images stay as the data has them (a folder's at 64 pixels).
+        cache_dir: where a folder's decoded images are cached (default: `gan_tf.files.
+            default_cache_dir()`); never inside the folder.
 
     Returns:
-        A `Data` of uint8 arrays.
+        A `Data` of uint8 arrays: images (N, H, W) for MNIST-style data as it comes, else
+        (N, H, W, C).
 
     Raises:
         DataError: with a one-line message naming the file and the problem.
+        ConfigError: image_size, crop or channels out of range, or no folder given for
+            dataset "folder".
     """
     if data is None:
         data = os.environ.get(data_env(dataset)) or None
-    if data is None:
-        return download(dataset)
-    path = Path(data)
+    if dataset == "folder":
+        from gan_tf.imagefolder import load_image_folder
+
+        if data is None:
+            raise ConfigError(
+                "must name a folder of images for the dataset 'folder'", setting="data"
+            )
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        return load_image_folder(data, image_size or 64, crop, channels, cache / "images")
+    loaded = download(dataset) if data is None else _load_local(dataset, Path(data))
+    return _reshaped(loaded, image_size, crop, channels)
+
+
+def _load_local(dataset: str, path: Path) -> Data:
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
+    if dataset == "cifar10":
+        from gan_tf.imagefolder import load_cifar10
+
+        return load_cifar10(path)
     if path.is_dir():
+        if _holds_images(path) and not any(_find_idx(path, key) for key in _IDX_NAMES):
+            raise DataError(
+                f"{path} holds image files, not {dataset}'s IDX files",
+                remedies=[
+                    Remedy("for a folder of your own images, set {} to folder", ("dataset",))
+                ],
+            )
         loaded = _load_idx_folder(path)
     elif _read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
         loaded = _load_npz(path)
@@ -96,6 +136,55 @@ def load_data(dataset: str = "mnist", data: str | Path | None = None) -> Data:
         loaded = _check(Data(read_idx(path, ndim=3), None, None, None), path)
     _warn_if_another_dataset(loaded.x_train, dataset, path)
     return loaded
+
+
+def guess_dataset(path: str | Path) -> str | None:
+    """The dataset a local path holds, where it tells: "folder" for a folder of image files
+    (and no IDX files), "cifar10" for CIFAR-10's python folder or archive; else None."""
+    path = Path(path)
+    if path.name.startswith("cifar-10") or (path / "data_batch_1").is_file():
+        return "cifar10"
+    if (path / "cifar-10-batches-py").is_dir() or (path / "cifar-10-python.tar.gz").is_file():
+        return "cifar10"
+    if path.is_dir() and not any(_find_idx(path, key) for key in _IDX_NAMES):
+        return "folder" if _holds_images(path) else None
+    return None
+
+
+def _holds_images(folder: Path) -> bool:
+    """Whether an image file lies in the folder or one level down (a quick look, not a
+    full search)."""
+    from gan_tf.imagefolder import IMAGE_SUFFIXES
+
+    try:
+        entries = [*folder.iterdir()]
+        entries += [e for d in entries if d.is_dir() for e in d.iterdir()]
+    except OSError:
+        return False
+    return any(e.suffix.lower() in IMAGE_SUFFIXES and e.is_file() for e in entries)
+
+
+def _reshaped(data: Data, image_size, crop, channels) -> Data:
+    """`data` with its images cropped, resized and converted, where that changes them."""
+    if image_size is None and crop is None and channels is None:
+        return data
+    x = data.x_train
+    size, have = x.shape[1], (x.shape[3] if x.ndim == 4 else 1)
+    if (image_size in (None, size)) and crop is None and channels in (None, have):
+        return data
+    from gan_tf.imagefolder import prepare_images
+
+    def prepare(images):
+        return (
+            None if images is None else prepare_images(images, image_size or size, crop, channels)
+        )
+
+    return data._replace(x_train=prepare(data.x_train), x_test=prepare(data.x_test))
+
+
+def image_channels(images: np.ndarray) -> int:
+    """The channels of uint8 images (N, H, W) (1) or (N, H, W, C) (C)."""
+    return images.shape[3] if images.ndim == 4 else 1
 
 
 # The share of pixels that are exactly 0: MNIST's digits sit on a black page (about 81% of
@@ -122,6 +211,13 @@ def _warn_if_another_dataset(images: np.ndarray, dataset: str, source: Path) -> 
         )
 
 
+# What a local copy of each dataset Keras downloads may be.
+_LOCAL_COPY = {
+    "mnist": "a Keras-format .npz or a folder of its IDX files",
+    "cifar10": "its python folder, cifar-10-batches-py, or cifar-10-python.tar.gz",
+}
+
+
 def data_env(dataset: str) -> str:
     """The environment variable naming a local copy of `dataset`: GAN_TF_DATA for MNIST,
     GAN_TF_DATA_FASHION_MNIST for Fashion-MNIST."""
@@ -136,21 +232,27 @@ def download(dataset: str) -> Data:
     """
     import keras
 
-    loaders = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}
+    loaders = {
+        "mnist": keras.datasets.mnist,
+        "fashion_mnist": keras.datasets.fashion_mnist,
+        "cifar10": keras.datasets.cifar10,
+    }
     if dataset not in loaders:
         raise DataError(f"unknown dataset {dataset!r}; choose from {', '.join(loaders)}")
     try:
         (x_train, y_train), (x_test, y_test) = loaders[dataset].load_data()
     except Exception as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        copy = _LOCAL_COPY.get(dataset, _LOCAL_COPY["mnist"])
         offline = Remedy(
-            "offline, point {} at a local copy (a Keras-format .npz or a folder of its IDX "
-            f"files), or set ${data_env(dataset)} to one",
+            f"offline, point {{}} at a local copy ({copy}), or set ${data_env(dataset)} to one",
             ("data",),
         )
         raise DataError(
             f"could not download {dataset} with Keras ({reason})", remedies=[offline]
         ) from None
+    # CIFAR-10's labels come as (N, 1).
+    y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
     return Data(x_train, y_train, x_test, y_test, source=f"Keras' {dataset} download")
 
 
@@ -278,7 +380,8 @@ def _check(data: Data, source: Path) -> Data:
 
 
 def scale_images(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [-1, 1], the tutorial's `(x - 127.5) / 127.5`.
+    """uint8 (N, H, W) or (N, H, W, C) -> float32 (N, H, W, C) in [-1, 1], the tutorial's
+    `(x - 127.5) / 127.5`.
 
     Args:
         images: uint8 images.
@@ -286,7 +389,9 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     Returns:
         float32 images with a channel axis, in the generator's range.
     """
-    return (images[..., None].astype(np.float32) - 127.5) / 127.5
+    if images.ndim == 3:
+        images = images[..., None]
+    return (images.astype(np.float32) - 127.5) / 127.5
 
 
 def make_dataset(
@@ -300,7 +405,8 @@ def make_dataset(
     """The tutorial's pipeline for one epoch: shuffle, batch, scale to [-1, 1].
 
     Args:
-        images: uint8 (N, 28, 28), kept as uint8 until batched (4x less memory).
+        images: uint8 (N, H, W) or (N, H, W, C), kept as uint8 until batched (4x less
+            memory).
         batch_size: images per batch; the last batch may be smaller.
         seed, epoch: the shuffle order (and the noise) is a function of both, nothing else.
         buffer_size: the shuffle buffer (tutorial: 60000, a full shuffle of MNIST).
@@ -309,14 +415,18 @@ def make_dataset(
             spread over several devices, sees the same noise as a single one.
 
     Returns:
-        A `tf.data.Dataset` of float32 (B, 28, 28, 1) batches, or of
+        A `tf.data.Dataset` of float32 (B, H, W, C) batches, or of
         (images, noise (B, noise_dim)) pairs when `noise_dim` is given.
     """
     import tensorflow as tf
 
+    grey = images.ndim == 3  # MNIST as Keras gives it: no channel axis
+
     def scale(batch):
-        # (B, 28, 28) uint8 -> (B, 28, 28, 1) float32 in [-1, 1]
-        return (tf.cast(batch[..., tf.newaxis], tf.float32) - 127.5) / 127.5
+        # (B, H, W[, C]) uint8 -> (B, H, W, C) float32 in [-1, 1]
+        if grey:
+            batch = batch[..., tf.newaxis]
+        return (tf.cast(batch, tf.float32) - 127.5) / 127.5
 
     epoch_seed = int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
     dataset = (

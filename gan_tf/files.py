@@ -10,6 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def default_cache_dir() -> Path:
+    """Where gan_tf keeps what it can rebuild (the evaluation classifier, decoded image
+    folders): $GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf, else ~/.cache/gan_tf."""
+    if os.environ.get("GAN_TF_CACHE_DIR"):
+        return Path(os.environ["GAN_TF_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gan_tf"
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yields a temporary path beside `path`; renames it onto `path` on success.

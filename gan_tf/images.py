@@ -16,9 +16,12 @@ import numpy as np
 from gan_tf.errors import UserError
 from gan_tf.files import atomic_path
 
-# Progress grids are saved with each pixel drawn GRID_SCALE x GRID_SCALE, to be readable.
+# Progress grids of 28x28 images are saved with each pixel drawn GRID_SCALE x GRID_SCALE,
+# to be readable; larger images get a smaller scale (`grid_scale`).
 GRID_SCALE = 4
 IMAGE_SIZE = (28, 28)
+# The side a grid cell is drawn at, about: 28 x GRID_SCALE.
+_CELL_SIDE = IMAGE_SIZE[0] * GRID_SCALE
 # A GIF stores each frame's duration in hundredths of a second, at most 655.35 s (and the
 # last frame is held 4 times longer): frame rates outside this range cannot be written.
 MIN_FPS, MAX_FPS = 0.01, 100.0
@@ -57,21 +60,38 @@ def gib(size: int) -> str:
     return f"{value:,.0f} GiB" if value >= 100 else f"{value:.3g} GiB"
 
 
+def grid_scale(side: int) -> int:
+    """How many times each pixel of `side`-pixel images is repeated in a saved progress grid:
+    GRID_SCALE (4) for the tutorial's 28 pixels, 2 for 64, 1 from 128 on."""
+    return max(1, round(_CELL_SIDE / side))
+
+
 def grid_bytes(
-    n: int, cols: int | None = None, pad: int = 2, scale: int = GRID_SCALE, size=IMAGE_SIZE
+    n: int,
+    cols: int | None = None,
+    pad: int = 2,
+    scale: int = GRID_SCALE,
+    size=IMAGE_SIZE,
+    channels: int = 1,
 ) -> int:
     """The most memory drawing `n` images of `size` (H, W) into a grid takes at once: the
     float images, two float temporaries and their uint8 copy, the grid, and the grid `scale`
-    x `scale` times larger (twice: numpy builds it from an outer product)."""
+    x `scale` times larger (twice while it is built), each pixel `channels` values."""
     h, w = size
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     pixels = (rows * (h + pad) + pad) * (cols * (w + pad) + pad)
-    return n * h * w * (3 * 4 + 1) + pixels * (1 + (2 * scale * scale if scale > 1 else 0))
+    per_pixel = n * h * w * (3 * 4 + 1) + pixels * (1 + (2 * scale * scale if scale > 1 else 0))
+    return per_pixel * channels
 
 
 def check_grid(
-    n: int, cols: int | None = None, pad: int = 2, scale: int = GRID_SCALE, size=IMAGE_SIZE
+    n: int,
+    cols: int | None = None,
+    pad: int = 2,
+    scale: int = GRID_SCALE,
+    size=IMAGE_SIZE,
+    channels: int = 1,
 ) -> None:
     """Refuses a grid that cannot be drawn, before anything is drawn or generated.
 
@@ -80,6 +100,7 @@ def check_grid(
         cols: images per row (None: a square grid); at most `n`.
         pad, scale: as `image_grid` and `save_image_grid` take them.
         size: each image's (H, W).
+        channels: each image's channels, 1 or 3.
 
     Raises:
         UserError: naming `cols` (not from 1 to n) or `n` (the grid would take more than
@@ -89,13 +110,13 @@ def check_grid(
         raise UserError(f"must be at least 1, got {n}", setting="n")
     if cols is not None and not 1 <= cols <= n:
         raise UserError(f"must be from 1 to the number of images ({n}), got {cols}", setting="cols")
-    need, budget = grid_bytes(n, cols, pad, scale, size), memory_budget()
+    need, budget = grid_bytes(n, cols, pad, scale, size, channels), memory_budget()
     if need <= budget:
         return
     fits, low, high = 0, 1, n  # the most images whose square grid fits (bisection)
     while low <= high:
         mid = (low + high) // 2
-        if grid_bytes(mid, None, pad, scale, size) <= budget:
+        if grid_bytes(mid, None, pad, scale, size, channels) <= budget:
             fits, low = mid, mid + 1
         else:
             high = mid - 1
@@ -115,26 +136,28 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
     """Tiles images into one picture.
 
     Args:
-        images: (N, H, W) or (N, H, W, 1), float in [-1, 1] or uint8.
+        images: (N, H, W), (N, H, W, 1) or (N, H, W, 3), float in [-1, 1] or uint8.
         cols: images per row (default: a square grid, 4x4 for 16).
         pad: pixels of white between images.
 
     Returns:
-        A uint8 (rows*(H+pad)+pad, cols*(W+pad)+pad) array.
+        A uint8 (rows*(H+pad)+pad, cols*(W+pad)+pad) array for grey images, with a last
+        axis of 3 for colour ones.
 
     Raises:
         UserError: `cols` outside 1 to N, or a grid too large for memory (`check_grid`).
     """
     images = np.asarray(images)
-    if images.ndim == 4:
+    if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.dtype != np.uint8:
         images = to_uint8(images)
-    n, h, w = images.shape
-    check_grid(n, cols, pad, scale=1, size=(h, w))
+    n, h, w = images.shape[:3]
+    colour = images.shape[3:]  # () for grey, (3,) for colour
+    check_grid(n, cols, pad, scale=1, size=(h, w), channels=colour[0] if colour else 1)
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, *colour), 255, np.uint8)
     for i, image in enumerate(images):
         r, c = divmod(i, cols)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
@@ -143,8 +166,9 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
 
 
 def upscale(image: np.ndarray, scale: int = GRID_SCALE) -> np.ndarray:
-    """Repeats each pixel of a 2-D image `scale` x `scale` times (nearest neighbour)."""
-    return np.kron(image, np.ones((scale, scale), image.dtype))
+    """Repeats each pixel of an (H, W) or (H, W, C) image `scale` x `scale` times (nearest
+    neighbour)."""
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
 
 
 def write_png(image: np.ndarray, path: str | Path) -> Path:
@@ -168,7 +192,8 @@ def save_image_grid(
         UserError: `cols` outside 1 to N, or a grid too large for memory (`check_grid`).
     """
     shape = np.shape(images)
-    check_grid(shape[0], grid_kw.get("cols"), grid_kw.get("pad", 2), scale, size=shape[1:3])
+    channels = shape[3] if len(shape) == 4 else 1
+    check_grid(shape[0], grid_kw.get("cols"), grid_kw.get("pad", 2), scale, shape[1:3], channels)
     return write_png(upscale(image_grid(images, **grid_kw), scale), path)
 
 

@@ -12,16 +12,19 @@ from keras import layers
 
 from gan_tf.config import ACTIVATIONS
 
-IMAGE_SHAPE = (28, 28, 1)
+IMAGE_SHAPE = (28, 28, 1)  # the tutorial's MNIST images; `channels=3` draws colour ones
 # The discriminator's hidden convolutions, whose outputs feed the activation.
 DISC_HIDDEN_LAYERS = ("disc_conv_1", "disc_conv_2")
 
 
-def make_generator_model(noise_dim: int = 100, synchronized: bool = False) -> keras.Model:
-    """The tutorial's generator: noise (B, noise_dim) -> images (B, 28, 28, 1) in [-1, 1].
+def make_generator_model(
+    noise_dim: int = 100, synchronized: bool = False, channels: int = 1
+) -> keras.Model:
+    """The tutorial's generator: noise (B, noise_dim) -> images (B, 28, 28, channels) in [-1, 1].
 
     Args:
         noise_dim: length of the input noise vector (tutorial: 100).
+        channels: 1 (the tutorial's grey digits) or 3 (colour).
         synchronized: BatchNorm statistics over the global batch under a
             tf.distribute strategy with several replicas (else each replica's
             share), so the result equals one device's training.
@@ -50,9 +53,9 @@ def make_generator_model(noise_dim: int = 100, synchronized: bool = False) -> ke
     # float32 output even under a mixed-precision policy: images, losses and
     # saved samples stay exact.
     image = layers.Conv2DTranspose(
-        1, 5, strides=2, padding="same", use_bias=False, activation="tanh", dtype="float32"
+        channels, 5, strides=2, padding="same", use_bias=False, activation="tanh", dtype="float32"
     )(x)
-    # state size. (B, 28, 28, 1)
+    # state size. (B, 28, 28, channels)
     return keras.Model(noise, image, name="generator")
 
 
@@ -77,14 +80,15 @@ def make_activation(activation: str, alpha: float, name: str) -> layers.Layer:
 
 
 def make_discriminator_model(
-    activation: str = "leaky_relu", alpha: float = 0.3, dropout: float = 0.3
+    activation: str = "leaky_relu", alpha: float = 0.3, dropout: float = 0.3, channels: int = 1
 ) -> keras.Model:
-    """The tutorial's discriminator: images (B, 28, 28, 1) -> real/fake logits (B, 1).
+    """The tutorial's discriminator: images (B, 28, 28, channels) -> real/fake logits (B, 1).
 
     Args:
         activation: the hidden activation, "leaky_relu" (tutorial) or "relu".
         alpha: LeakyReLU's negative slope (tutorial: Keras' default 0.3).
         dropout: dropout rate after each activation (tutorial: 0.3).
+        channels: the images' channels, 1 (tutorial) or 3.
 
     Returns:
         A functional `keras.Model` named "discriminator".
@@ -92,7 +96,7 @@ def make_discriminator_model(
     Raises:
         ValueError: an unknown activation or a negative slope.
     """
-    image = keras.Input(shape=IMAGE_SHAPE, name="image")
+    image = keras.Input(shape=(*IMAGE_SHAPE[:2], channels), name="image")
     x = layers.Conv2D(64, 5, strides=2, padding="same", name="disc_conv_1")(image)
     x = make_activation(activation, alpha, name="disc_act_1")(x)
     x = layers.Dropout(dropout)(x)

@@ -53,6 +53,8 @@ GEN_WEIGHT_GRAD = "gen_weight_grad_norm"
 LAYER_MEASURES = ("dead_channels", "dead_units", "negative", "act_grad_disc", "act_grad_gen")
 # Sample quality, in the epochs that are evaluated (and evaluation.json).
 QUALITY_COLUMNS = ("fd", "score", "covered", "mode_kl", "precision", "recall")
+# The same for images the MNIST classifier cannot judge, on InceptionV3 features.
+INCEPTION_COLUMNS = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 
 # The way out of a misplaced entry: it alone, or the whole earlier run.

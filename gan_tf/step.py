@@ -10,7 +10,6 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gan_tf.losses import discriminator_loss, generator_loss
-from gan_tf.models import IMAGE_SHAPE
 
 
 def make_replica_step(
@@ -19,8 +18,8 @@ def make_replica_step(
     """The tutorial's `train_step` on one replica's share of a batch.
 
     With `fused`, D sees real and fake images in one call on the concatenated
-    batch: the same function (D has no BatchNorm), one pass over D's weights,
-    but G's gradient then flows back through D on all 2B images, not just the
+    batch: the same function for the tutorial's D (it has no BatchNorm), one pass over D's
+    weights, but G's gradient then flows back through D on all 2B images, not just the
     B fakes; it measured slower on CPU (see benchmarks/README.md), faster where
     per-call overhead dominates.
 
@@ -42,7 +41,7 @@ def make_replica_step(
         with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
             generated_images = generator(noise, training=True)
             if fused:
-                # (2B, 28, 28, 1) -> (2B, 1), split back into real and fake.
+                # (2B, H, W, C) -> (2B, 1), split back into real and fake.
                 output = discriminator(tf.concat([images, generated_images], 0), training=True)
                 real_output, fake_output = output[:batch_size], output[batch_size:]
             else:
@@ -93,7 +92,7 @@ def make_train_step(
     return tf.function(
         replica_step,
         input_signature=[
-            tf.TensorSpec((None, *IMAGE_SHAPE), tf.float32),
+            tf.TensorSpec((None, *generator.output_shape[1:]), tf.float32),
             tf.TensorSpec((None, noise_dim), tf.float32),
         ],
     )

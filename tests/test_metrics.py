@@ -449,3 +449,19 @@ def test_density_coverage_need_only_the_real_set_larger_than_k(rng):
 def test_density_coverage_rejects_bad_input(real, fake, kwargs, match):
     with pytest.raises(ValueError, match=match):
         density_coverage(real, fake, **kwargs)
+
+
+def test_fd_with_fewer_images_than_features_matches_scipy(rng):
+    """Below D images the distance is computed from the images' cross products, not from
+    D x D covariances: the same value as scipy's matrix square root of the covariances."""
+    a = rng.standard_normal((40, 64))
+    b = 1.5 * rng.standard_normal((30, 64)) + 0.2
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = scipy.linalg.sqrtm(cov_a @ cov_b).real
+    diff = a.mean(0) - b.mean(0)
+    expected = diff @ diff + np.trace(cov_a + cov_b - 2 * covmean)
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+    from_stats = frechet_distance_from_stats(*gaussian_stats(a), *gaussian_stats(b))
+    # The covariances are singular here (rank 39 and 29 of 64): the square roots of their
+    # zero eigenvalues' round-off cost the covariance route a few digits.
+    assert frechet_distance(a, b) == pytest.approx(from_stats, rel=1e-7)

@@ -636,7 +636,8 @@ def test_library_sizes_are_bounded_before_allocating(monkeypatch):
     from gan_tf.evaluation import sampling
 
     monkeypatch.setattr(images, "memory_bytes", lambda: 2**30)  # a 1 GiB machine
-    generator = SimpleNamespace(input_shape=(None, 100))  # never called: refused first
+    # Never called: refused first.
+    generator = SimpleNamespace(input_shape=(None, 100), output_shape=(None, 28, 28, 1))
     # Half of 1 GiB over (100 noise + 2 x 784 pixels) float32 a sample.
     most = 2**29 // ((100 + 2 * 784) * 4)
     with pytest.raises(

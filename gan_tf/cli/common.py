@@ -32,6 +32,16 @@ EXIT_INTERRUPTED = 130
 
 FLAG_HELP = {
     # model
+    "architecture": "the networks: the tutorial's (28x28 images) or the DCGAN paper's "
+    "(32, 64 or 128 pixels); dcgan changes the defaults of image size, batch size, learning "
+    "rates, beta1, alpha and dropout to the paper's (64, 128, 2e-4, 0.5, 0.2, 0)",
+    "image_size": "image side in pixels: 28 for the tutorial's networks; 32, 64 or 128 for dcgan's",
+    "channels": "image channels, 1 (grey) or 3 (colour); images are converted (none: as the "
+    "data has them)",
+    "gen_width": "dcgan only: channels of the generator's last hidden layer (each earlier "
+    "layer has twice as many)",
+    "disc_width": "dcgan only: channels of the discriminator's first layer (each later layer "
+    "has twice as many)",
     "activation": "the discriminator's hidden activation",
     "alpha": "LeakyReLU's negative slope (tutorial: Keras' 0.3; DCGAN paper: 0.2); "
     "ignored for relu",
@@ -63,12 +73,17 @@ FLAG_HELP = {
     "classifier score, coverage, precision/recall (trains a small classifier once)",
     "eval_n": "samples per evaluation during training (FD depends on it)",
     "cache_dir": "folder of the evaluation classifier (trained once for the data, then "
-    "read from there)",
+    "read from there) and of decoded image folders",
+    "fid_weights": "InceptionV3 weights file for FID/KID, the scores of images other than "
+    "28x28 digits (none: Keras' ImageNet weights, downloaded once)",
     # data
-    "dataset": "dataset Keras downloads (and caches) when --data is not given",
+    "dataset": "dataset Keras downloads (and caches) when --data is not given; folder: "
+    "--data is a folder of your own images",
     "data": "local data instead of a download: a Keras-format .npz, or a folder of "
     "IDX files (.gz or raw), e.g. ../shared/data/mnist (none: $GAN_TF_DATA for mnist, "
     "$GAN_TF_DATA_FASHION_MNIST for fashion_mnist, else a download)",
+    "crop": "centre-crop N x N pixels before resizing to the image size (none: the largest "
+    "centred square)",
     "buffer_size": "shuffle buffer, in images",
     "train_limit": "train on a seeded subset of N images (none: all)",
     # output

@@ -7,6 +7,9 @@ images against N real test images; the same figures for N real training images
 are printed beside them as the reference. Writes evaluation.json beside the generator.
 The first evaluation of a dataset trains that classifier first (on MNIST about
 7 minutes on a 2-core CPU, with a progress line per epoch); later ones reuse it.
+Images other than 28x28 digits (your own, colour, other sizes) are scored instead on
+InceptionV3 features: FID, KID, precision/recall and density/coverage, with Keras'
+ImageNet weights (downloaded once) or --fid-weights PATH.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def build_parser() -> ArgumentParser:
         default=FINAL_N,
         help=f"images per set, at least 10 (default: {FINAL_N})",
     )
-    parser.add_config_flags(parser, ("data", "dataset"), keep_absent=True)
+    parser.add_config_flags(parser, ("data", "dataset", "fid_weights"), keep_absent=True)
     parser.add_cache_dir_flag(
         parser,
         "the folder the run's config.json names, such as a study's classifier/, if it is "
@@ -70,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             given.get("dataset"),
             given.get("cache_dir"),
             args.seed,
+            fid_weights=given.get("fid_weights"),
         )
         print(format_table(result))
         print(f"wrote {result['path']}")

@@ -32,12 +32,16 @@ def main(argv: list[str] | None = None) -> int:
 
     def body():
         from gan_tf.evaluation.sampling import generate, load_generator
-        from gan_tf.images import check_grid, save_image_grid
+        from gan_tf.images import check_grid, grid_scale, save_image_grid
 
-        check_grid(args.n, args.cols)  # before the generator is loaded or run
-        images = generate(load_generator(args.model), args.n, args.seed)
+        generator = load_generator(args.model)
+        height, width, channels = generator.output_shape[1:]
+        scale = grid_scale(height)
+        # Before the generator is run.
+        check_grid(args.n, args.cols, scale=scale, size=(height, width), channels=channels)
+        images = generate(generator, args.n, args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        save_image_grid(images, args.out, cols=args.cols)
+        save_image_grid(images, args.out, scale=scale, cols=args.cols)
         print(f"wrote {args.n} samples to {args.out}")
 
     return parser.run(body)

@@ -24,12 +24,23 @@ from gan_tf.cli.common import (
     given_config_values,
 )
 from gan_tf.cli.quiet import quiet_tensorflow
-from gan_tf.config import Config
+from gan_tf.config import Config, make_config
+from gan_tf.data import guess_dataset
 from gan_tf.errors import ConfigError, RunDirError
 from gan_tf.rundir import RunDir
 
 FLAG_GROUPS = {
-    "model": ("activation", "alpha", "dropout", "noise_dim"),
+    "model": (
+        "architecture",
+        "image_size",
+        "channels",
+        "gen_width",
+        "disc_width",
+        "activation",
+        "alpha",
+        "dropout",
+        "noise_dim",
+    ),
     "training": (
         "epochs",
         "batch_size",
@@ -47,8 +58,8 @@ FLAG_GROUPS = {
         "mixed_precision",
         "strategy",
     ),
-    "measurement": ("probe_size", "eval_every", "eval_n"),
-    "data": ("dataset", "data", "buffer_size", "train_limit"),
+    "measurement": ("probe_size", "eval_every", "eval_n", "fid_weights"),
+    "data": ("dataset", "data", "crop", "buffer_size", "train_limit"),
     "output": ("out_dir", "checkpoint_every", "max_checkpoints"),
 }
 
@@ -97,8 +108,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
     given.setdefault("out_dir", Config.out_dir)
     # --restart starts over: the earlier run's settings (its config may be damaged) are not used.
     restart = getattr(args, "restart", False)
-    base = (None if restart else RunDir(given["out_dir"]).read_config()) or Config()
-    return dataclasses.replace(base, **given)
+    saved = None if restart else RunDir(given["out_dir"]).read_config()
+    if saved is None:  # a new run: the defaults of its architecture
+        if "data" in given and "dataset" not in given:  # --data ~/photos: no --dataset needed
+            given["dataset"] = guess_dataset(given["data"]) or Config.dataset
+        return make_config(**given)
+    return dataclasses.replace(saved, **given)
 
 
 def main(argv: list[str] | None = None, **train_options) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import zipfile
 from pathlib import Path
@@ -20,7 +19,7 @@ from gan_tf.config import MIN_SAMPLES
 from gan_tf.data import Data
 from gan_tf.data import scale_images as scale
 from gan_tf.errors import EvaluationError, Remedy
-from gan_tf.files import atomic_path, waiting_lock, write_text
+from gan_tf.files import atomic_path, default_cache_dir, waiting_lock, write_text
 
 NUM_CLASSES = 10
 # Bump when the classifier's architecture or training changes, to retire cached ones.
@@ -29,14 +28,6 @@ CLASSIFIER_VERSION = 1
 # Images per set of a final evaluation (FD depends on it: compare figures of one N).
 FINAL_N = 10000
 CLASSIFIER_EPOCHS = 5
-
-
-def default_cache_dir() -> Path:
-    """$GAN_TF_CACHE_DIR, else $XDG_CACHE_HOME/gan_tf, else ~/.cache/gan_tf."""
-    if os.environ.get("GAN_TF_CACHE_DIR"):
-        return Path(os.environ["GAN_TF_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gan_tf"
 
 
 def make_classifier_model():

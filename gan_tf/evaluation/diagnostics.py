@@ -2,7 +2,8 @@
 
 Measured between epochs, in inference mode (dropout off, BatchNorm on its
 moving statistics), never inside the training step. For each hidden layer L of
-the discriminator (`disc_conv_L` feeds `disc_act_L`):
+the discriminator (`disc_conv_L` feeds `disc_act_L`, through `disc_bn_L` in the DCGAN
+paper's network; the pre-activation is what `disc_act_L` receives):
 
 - `dead_channels_L`: fraction of channels whose pre-activation is <= 0 at every
   position for every probe image, real and generated: ReLU passes no gradient
@@ -25,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf.data import scale_images
+from gan_tf.dcgan import hidden_layer_names
 from gan_tf.losses import discriminator_loss, generator_loss
-from gan_tf.models import DISC_HIDDEN_LAYERS
 from gan_tf.rundir import D_FAKE, D_REAL, GEN_WEIGHT_GRAD, GRAD_TO_G, layer_column
 
 
@@ -34,13 +35,13 @@ def probe_batch(images: np.ndarray, size: int, noise_dim: int, seed: int):
     """The fixed probe: `size` training images and `size` noise vectors, chosen by `seed`.
 
     Args:
-        images: uint8 (N, 28, 28) training images.
+        images: uint8 (N, H, W) or (N, H, W, C) training images.
         size: probe images of each kind (capped at N for the real ones).
         noise_dim: the generator's noise length.
         seed: the run's seed; the same seed gives every variant the same probe.
 
     Returns:
-        (real float32 (size, 28, 28, 1) in [-1, 1], noise float32 (size, noise_dim)).
+        (real float32 (size, H, W, C) in [-1, 1], noise float32 (size, noise_dim)).
     """
     rng = np.random.default_rng([seed, 3])
     index = rng.choice(len(images), size=min(size, len(images)), replace=False)
@@ -57,9 +58,12 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
         docstring) and a dict {layer name: pre-activation tensor (2P, H, W, C)},
         real images first.
     """
-    hidden = [
+    layers = [
         layer for layer in discriminator.layers if not isinstance(layer, keras.layers.InputLayer)
     ]
+    names = hidden_layer_names(discriminator)
+    # {"disc_act_L": "disc_conv_L"}: the activation whose input is layer L's pre-activation.
+    activation_of = {name.replace("conv", "act"): name for name in names}
 
     @tf.function
     def diagnose(real_images, noise):
@@ -70,10 +74,10 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
             x = tf.concat([real_images, generated_images], 0)
             pre_activations = {}
             # Run D layer by layer to keep its hidden pre-activations on the tape.
-            for layer in hidden:
+            for layer in layers:
+                if layer.name in activation_of:
+                    pre_activations[activation_of[layer.name]] = x
                 x = layer(x, training=False)
-                if layer.name in DISC_HIDDEN_LAYERS:
-                    pre_activations[layer.name] = x
             real_output, fake_output = x[:n_real], x[n_real:]
             # Per-image sums, so gradient sizes do not shrink with the probe size.
             disc_loss = discriminator_loss(real_output, fake_output) * tf.cast(n_real, tf.float32)
@@ -82,7 +86,7 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
             D_REAL: tf.reduce_mean(tf.sigmoid(real_output)),
             D_FAKE: tf.reduce_mean(tf.sigmoid(fake_output)),
         }
-        pres = [pre_activations[name] for name in DISC_HIDDEN_LAYERS]
+        pres = [pre_activations[name] for name in names]
         # One backward pass per loss, for every target at once (not one per target).
         disc_grads = tape.gradient(disc_loss, pres)
         n = len(pres)
@@ -101,7 +105,7 @@ def make_diagnose(generator: keras.Model, discriminator: keras.Model):
             scalars[layer_column("negative", i)] = tf.reduce_mean(tf.cast(pre <= 0, tf.float32))
             scalars[layer_column("act_grad_disc", i)] = tf.reduce_mean(tf.abs(disc_grad))
             scalars[layer_column("act_grad_gen", i)] = tf.reduce_mean(tf.abs(gen_grad))
-        # image_grads: (P, 28, 28, 1)
+        # image_grads: (P, H, W, C)
         scalars[GRAD_TO_G] = tf.reduce_mean(
             tf.sqrt(tf.reduce_sum(tf.square(image_grads), axis=[1, 2, 3]))
         )

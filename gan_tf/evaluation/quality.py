@@ -27,6 +27,7 @@ from gan_tf.evaluation.classifier import (
     load_or_train_classifier,
 )
 from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
+from gan_tf.evaluation.unlabelled import KID_SUBSETS, make_inception_evaluator
 from gan_tf.rundir import QUALITY_COLUMNS, RunDir
 
 # The neighbour whose distance sets each k-NN ball, for all four k-NN figures.
@@ -139,6 +140,7 @@ def evaluate(
     cache_dir: str | Path | None = None,
     seed: int = DEFAULT_SEED,
     verbose: int = 1,
+    fid_weights: str | Path | None = None,
 ) -> dict:
     """Evaluates a run folder's (or a `.keras` file's) generator; writes evaluation.json.
 
@@ -150,9 +152,12 @@ def evaluate(
             a study's, if it is there; else `default_cache_dir()`).
         seed: seeds the generated and the real samples.
         verbose: 0 silent, 1 progress messages.
+        fid_weights: a local InceptionV3 weights file, for data the classifier cannot judge
+            (default: the run's, else Keras' ImageNet download).
 
     Returns:
-        {"n", "generator": {...}, "reference": {...}, "classifier": {...}, "path"}.
+        {"n", "generator": {...}, "reference": {...}, "classifier": {...}, "path"}; with
+        "features" in place of "classifier" for data scored on InceptionV3 features.
 
     Raises:
         UserError: the generator, the data or the classifier cache cannot serve.
@@ -167,7 +172,17 @@ def evaluate(
         # The classifier that scored the run in training (a study's own, say), if it is here.
         cache_dir = saved.cache_dir if Path(saved.cache_dir).is_dir() else None
     generator = load_generator(target)
-    real = load_data(dataset or "mnist", data)
+    # The images as the run trained on them (size, crop, channels); the generator's size
+    # where there is no config.json.
+    size, _, channels = generator.output_shape[1:]
+    crop = saved.crop if saved is not None else None
+    real = load_data(dataset or "mnist", data, size, crop, channels, cache_dir)
+    if not uses_classifier(dataset or "mnist", real):
+        weights = fid_weights or (saved.fid_weights if saved is not None else None)
+        evaluator = make_inception_evaluator(real, n, seed, weights, verbose)
+        result = evaluator.report(generator, seed=seed)
+        result["path"] = str(run.write_evaluation(result))
+        return result
     classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
     result = Evaluator(classifier, real, n=n, seed=seed, info=info).report(generator, seed=seed)
     result["path"] = str(run.write_evaluation(result))
@@ -177,6 +192,8 @@ def evaluate(
 def format_table(result: dict) -> str:
     """A readable console table of `evaluate`'s result."""
     gen, ref = result["generator"], result["reference"]
+    if "fid" in gen:
+        return _inception_table(result)
 
     def covered(figures):
         return f"{figures['covered']}/{NUM_CLASSES}"
@@ -199,13 +216,44 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def make_evaluator(data: Data, config, verbose: int = 1) -> Evaluator:
-    """The in-training evaluator of a run: `config.eval_n` samples, the run's seed and cache.
+def uses_classifier(dataset: str, data: Data) -> bool:
+    """Whether the MNIST-style classifier judges this data: MNIST or Fashion-MNIST (or a
+    local file of either) at its own 28x28 grey. Anything else (a folder, CIFAR-10, images
+    resized for the DCGAN networks) is scored on InceptionV3 features
+    (`gan_tf.evaluation.unlabelled`)."""
+    grey_28 = data.x_train.shape[1:] in ((28, 28), (28, 28, 1))
+    return dataset in ("mnist", "fashion_mnist") and grey_28
+
+
+def make_evaluator(data: Data, config, verbose: int = 1):
+    """The in-training evaluator of a run: `config.eval_n` samples, the run's seed and cache;
+    an `InceptionEvaluator` (with `config.fid_weights`) for data the classifier cannot judge.
 
     Raises:
         EvaluationError: the data lacks labels or a test split, holds labels outside the
-            classifier's classes, or fewer test images than `config.eval_n`.
+            classifier's classes, or fewer test images than `config.eval_n`; or the
+            InceptionV3 weights cannot be had.
     """
+    if not uses_classifier(config.dataset, data):
+        return make_inception_evaluator(
+            data, config.eval_n, config.seed, config.fid_weights, verbose
+        )
     check_labelled(data, config.eval_n)
     classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
     return Evaluator(classifier, data, n=config.eval_n, seed=config.seed, info=info)
+
+
+def _inception_table(result: dict) -> str:
+    gen, ref = result["generator"], result["reference"]
+    rows = [("FID (lower is better)", "fid"), ("KID (lower is better)", "kid")]
+    rows += [(name, name) for name in ("precision", "recall", "density", "coverage")]
+    lines = [
+        f"Evaluation on N={result['n']} images per set, InceptionV3 features "
+        f"({result['features'].get('weights') or 'Keras ImageNet weights'})",
+        f"{'metric':<28}{'generator':>12}{'real data':>12}",
+        *(f"{label:<28}{gen[key]:>12.4f}{ref[key]:>12.4f}" for label, key in rows),
+        f"KID's spread over {KID_SUBSETS} subsets: {gen['kid_std']:.4f} (generator), "
+        f"{ref['kid_std']:.4f} (real data)",
+        PRECISION_CAVEAT,
+    ]
+    return "\n".join(lines)

@@ -234,7 +234,11 @@ def plot_mechanism(analysis: Analysis, path: Path) -> None:
     pearson, spearman = analysis.correlations
     title = f"{pearson.n} runs: Pearson r {fmt(pearson.r, 2)}, Spearman {RHO} {fmt(spearman.r, 2)}"
     for setting, (p, s) in analysis.within.items():
-        title += f"\nwithin {setting}: r {fmt(p.r, 2)}, {RHO} {fmt(s.r, 2)}"
+        dead = {x for group, _, x, _ in analysis.points if group.setting == setting}
+        if len(dead) == 1:  # nothing to correlate: every run had the same dead share
+            title += f"\n{setting} runs alone: every run {100 * dead.pop():g}% dead, no r"
+            continue
+        title += f"\n{setting} runs alone: r {fmt(p.r, 2)}, {RHO} {fmt(s.r, 2)}"
         if setting in analysis.centred:
             title += f"; centred within each variant: r {fmt(analysis.centred[setting][0].r, 2)}"
     if not analysis.within and analysis.centred:
@@ -269,7 +273,7 @@ def plot_samples(analysis: Analysis, chosen: dict, path: Path) -> None:
             else:
                 ax.text(0.5, 0.5, "no frame", ha="center", va="center", transform=ax.transAxes)
             ax.set_title(caption, fontsize=8)
-    fig.suptitle("Final samples (fixed noise), first seed with images")
+    fig.suptitle("Last progress grid of each variant (its lowest seed; the same fixed noise)")
     _save(fig, path, gray=True)  # black text and grey images: half the bytes
 
 

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from gan_tf.config import Config
+from gan_tf.dcgan import make_dcgan_discriminator, make_dcgan_generator
 from gan_tf.errors import ConfigError
 from gan_tf.models import make_discriminator_model, make_generator_model
 
@@ -144,18 +145,34 @@ def make_optimizers(config: Config, generator, discriminator):
 
 
 def build_models(config: Config, strategy: tf.distribute.Strategy | None = None) -> Models:
-    """The tutorial's generator and discriminator (with `config`'s activation) and their
-    Adam optimizers, built under `strategy`'s scope and `config`'s precision policy.
+    """The generator and discriminator of `config`'s architecture (with its activation) and
+    their Adam optimizers, built under `strategy`'s scope and `config`'s precision policy.
 
     Seeds Keras with `config.seed` first, so the same seed gives the same initial weights.
     """
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
+    synchronized = strategy.num_replicas_in_sync > 1
+    channels = config.image_shape[-1]
     with strategy.scope(), dtype_policy(config.mixed_precision):
-        generator = make_generator_model(
-            config.noise_dim, synchronized=strategy.num_replicas_in_sync > 1
-        )
-        discriminator = make_discriminator_model(config.activation, config.alpha, config.dropout)
+        if config.architecture == "dcgan":
+            generator = make_dcgan_generator(
+                config.noise_dim, config.image_size, channels, config.gen_width, synchronized
+            )
+            discriminator = make_dcgan_discriminator(
+                config.image_size,
+                channels,
+                config.disc_width,
+                config.activation,
+                config.alpha,
+                config.dropout,
+                synchronized,
+            )
+        else:
+            generator = make_generator_model(config.noise_dim, synchronized, channels)
+            discriminator = make_discriminator_model(
+                config.activation, config.alpha, config.dropout, channels
+            )
         optimizers = make_optimizers(config, generator, discriminator)
     return Models(generator, discriminator, *optimizers)
 

@@ -19,7 +19,13 @@ from pathlib import Path
 import tensorflow as tf
 
 from gan_tf.config import Config
-from gan_tf.data import load_data, make_dataset, steps_per_epoch, training_images
+from gan_tf.data import (
+    image_channels,
+    load_data,
+    make_dataset,
+    steps_per_epoch,
+    training_images,
+)
 from gan_tf.errors import ConfigError, RunDirError, TrainingInterrupted
 from gan_tf.evaluation.sampling import save_generator
 from gan_tf.files import remove_stale_temporaries
@@ -101,8 +107,19 @@ def train(
     run = RunDir(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
     preflight = check_run_dir(run, config, allow_changes, restart)
-    data = load_data(config.dataset, config.data)
+    data = load_data(
+        config.dataset,
+        config.data,
+        config.image_size,
+        config.crop,
+        config.channels,
+        config.cache_dir,
+    )
     images = training_images(data, config)
+    if image_channels(images) != config.image_shape[-1]:
+        # A grey folder (a folder's default is colour): stored, so that a resume builds the
+        # same networks before it reads the images.
+        config = dataclasses.replace(config, channels=image_channels(images))
     _check_probe_size(config, len(images), data.source)
     evaluator = None
     if config.eval_every:

@@ -20,7 +20,7 @@ import tensorflow as tf
 from gan_tf.config import Config
 from gan_tf.errors import DivergenceError
 from gan_tf.evaluation.diagnostics import make_diagnose, probe_batch
-from gan_tf.images import image_grid, upscale, write_png
+from gan_tf.images import grid_scale, image_grid, upscale, write_png
 from gan_tf.rundir import RunDir
 
 # TensorBoard's histogram op holds a (values x buckets) matrix: millions of values
@@ -63,7 +63,8 @@ class EpochMonitor:
             (row, the progress grid as a uint8 image).
         """
         config = self.config
-        grid = upscale(image_grid(self.generator(self.progress_noise, training=False).numpy()))
+        images = self.generator(self.progress_noise, training=False).numpy()
+        grid = upscale(image_grid(images), grid_scale(images.shape[1]))
         scalars, self._pre_activations = self.diagnose(*self.probe)
         row.update({k: float(v) for k, v in scalars.items()})
         if self.evaluator and (epoch % config.eval_every == 0 or epoch == config.epochs):
@@ -81,7 +82,8 @@ class EpochMonitor:
                 values = tf.reshape(pre, [-1])
                 stride = max(1, int(values.shape[0]) // HISTOGRAM_SAMPLES)
                 tf.summary.histogram(f"pre_activation/{name}", values[::stride])
-            tf.summary.image("progress", grid[None, ..., None])
+            # (1, H, W, C): one picture, grey or colour.
+            tf.summary.image("progress", grid[None, ..., None] if grid.ndim == 2 else grid[None])
         self.writer.flush()
 
     def on_epoch_end(self, epoch: int, row: dict) -> dict:

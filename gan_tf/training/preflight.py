@@ -41,6 +41,7 @@ TRAINING_FIELDS = (
     "beta1",
     "seed",
     "dataset",
+    "crop",
     "train_limit",
     "buffer_size",
     "max_steps_per_epoch",
@@ -60,7 +61,17 @@ class Preflight:
 def _architecture(config: Config) -> dict:
     arch = {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
     arch["alpha"] = config.variant.alpha  # 0 for ReLU, whatever config.alpha says
+    if config.architecture == "tutorial":  # its widths are fixed, whatever the fields say
+        del arch["gen_width"], arch["disc_width"]
     return arch
+
+
+def _architecture_changes(saved: dict, given: dict) -> dict:
+    """The fields where `given` differs from `saved`; channels None ("follow the data")
+    agrees with any channels a run stored (a run stores the number its data had)."""
+    if given.get("channels") is None:
+        given = {**given, "channels": saved.get("channels")}
+    return {k: v for k, v in given.items() if saved.get(k) != v}
 
 
 def check_run_dir(
@@ -138,12 +149,11 @@ def _check_run(run: RunDir, config: Config, allow_changes: bool) -> Preflight:
     _check_agreement(run, saved, rows, epoch)
     if saved is None:
         return Preflight(changes, [])
-    before, after = _architecture(saved), _architecture(config)
-    if before != after:
+    before = _architecture(saved)
+    different = _architecture_changes(before, _architecture(config))
+    if different:
         differences = ", ".join(
-            f"{k}={before.get(k)!r} (this run: {v!r})"
-            for k, v in after.items()
-            if before.get(k) != v
+            f"{k}={before.get(k)!r} (this run: {v!r})" for k, v in different.items()
         )
         raise RunDirError(
             f"{run.path} holds a run with a different architecture: {differences}",
