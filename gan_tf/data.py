@@ -1,69 +1,43 @@
-"""MNIST-style data: Keras' cached download by default, or a local file/folder.
+"""Data as training sees it: which dataset, read from where, and the tutorial's input pipeline.
 
-`load_data` returns uint8 arrays exactly as `keras.datasets.mnist.load_data()`
-does; `make_dataset` turns the training images into the tutorial's input
-pipeline (scaled to [-1, 1], shuffled, batched), one epoch at a time so the
-order of epoch e depends only on (seed, e) and a resumed run sees the same
-batches as one that never stopped.
+`load_data` reads a local file or folder with the right reader of `gan_tf.datasets` (IDX
+files or an .npz, a folder of images, CIFAR-10's batches), or goes through Keras' cached
+download, and returns uint8 arrays as `keras.datasets.mnist.load_data()` does, cropped,
+resized and converted on request. `make_dataset` turns the training images into the
+tutorial's input pipeline (scaled to [-1, 1], shuffled, batched), one epoch at a time so the
+order of epoch e depends only on (seed, e) and a resumed run sees the same batches as one
+that never stopped.
 """
 
 from __future__ import annotations
 
-import gzip
-import math
 import os
 import warnings
-import zlib
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
+from gan_tf.datasets import Data
+from gan_tf.datasets.cifar import load_cifar10
+from gan_tf.datasets.folder import IMAGE_SUFFIXES, load_image_folder
+from gan_tf.datasets.idx import (
+    IDX_NAMES,
+    IMAGE_SHAPE,
+    check,
+    find_idx,
+    load_idx_folder,
+    load_npz,
+    read_head,
+    read_idx,
+)
+from gan_tf.datasets.prepare import prepare_images
 from gan_tf.errors import ConfigError, DataError, Remedy
 from gan_tf.files import default_cache_dir
 
-IMAGE_SHAPE = (28, 28)
 # Where to look for MNIST when no data path is given, before downloading (offline machines,
 # CI); each other dataset has its own variable (`data_env`), so a local MNIST is never
 # taken for Fashion-MNIST.
 DATA_ENV = "GAN_TF_DATA"
-
-# The IDX files' standard names (yann.lecun.com and the Fashion-MNIST repo
-# use the same ones); some mirrors write a dot before "idx".
-_IDX_NAMES = {
-    "x_train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
-    "y_train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
-    "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
-    "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
-}
-_IDX_UBYTE = 0x08
-
-
-class _Splits(NamedTuple):
-    x_train: np.ndarray
-    y_train: np.ndarray | None
-    x_test: np.ndarray | None
-    y_test: np.ndarray | None
-
-
-class Data(_Splits):
-    """Uint8 images (N, 28, 28) and labels (N,); the test split may be absent.
-
-    A tuple of the four arrays, to unpack or read by name. `source` says where they came
-    from (the file or folder, or Keras' download), for messages about them; it is no part
-    of the tuple, so equal arrays make equal `Data` and the classifier's cache key (a hash
-    of the arrays) does not depend on where they were read.
-    """
-
-    source: str | None = None  # the instance's own, when given
-
-    def __new__(cls, x_train, y_train, x_test, y_test, source: str | None = None):
-        data = super().__new__(cls, x_train, y_train, x_test, y_test)
-        data.source = source
-        return data
-
-    def _replace(self, **changes) -> Data:
-        return Data(**{**self._asdict(), **changes}, source=self.source)
 
 
 def load_data(
@@ -78,14 +52,14 @@ def load_data(
 
     Args:
         dataset: "mnist", "fashion_mnist", "cifar10" or "folder" (a folder of image files,
-            `gan_tf.imagefolder.load_image_folder`).
+            `gan_tf.datasets.folder.load_image_folder`).
         data: a Keras-format `.npz` (x_train, y_train, x_test, y_test), a folder
             of IDX files (`.gz` or raw, standard names), or one IDX image file; for
             cifar10, its python folder or `.tar.gz`; for "folder", the folder of images.
             None: the dataset's variable if set (`data_env`: $GAN_TF_DATA for
             MNIST), else a download.
         image_size, crop, channels: centre-crop (to crop x crop pixels first, if given),
-            resize to image_size and convert to `channels` (`gan_tf.imagefolder`). Left
+            resize to image_size and convert to `channels` (`gan_tf.datasets.prepare`). Left
             out, the images stay as the data has them (a folder's at 64 pixels).
         cache_dir: where a folder's decoded images are cached (default: `gan_tf.files.
             default_cache_dir()`); never inside the folder.
@@ -102,8 +76,6 @@ def load_data(
     if data is None:
         data = os.environ.get(data_env(dataset)) or None
     if dataset == "folder":
-        from gan_tf.imagefolder import load_image_folder
-
         if data is None:
             raise ConfigError(
                 "must name a folder of images for the dataset 'folder'", setting="data"
@@ -118,22 +90,20 @@ def _load_local(dataset: str, path: Path) -> Data:
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
     if dataset == "cifar10":
-        from gan_tf.imagefolder import load_cifar10
-
         return load_cifar10(path)
     if path.is_dir():
-        if _holds_images(path) and not any(_find_idx(path, key) for key in _IDX_NAMES):
+        if _holds_images(path) and not any(find_idx(path, key) for key in IDX_NAMES):
             raise DataError(
                 f"{path} holds image files, not {dataset}'s IDX files",
                 remedies=[
                     Remedy("for a folder of your own images, set {} to folder", ("dataset",))
                 ],
             )
-        loaded = _load_idx_folder(path)
-    elif _read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
-        loaded = _load_npz(path)
+        loaded = load_idx_folder(path)
+    elif read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
+        loaded = load_npz(path)
     else:
-        loaded = _check(Data(read_idx(path, ndim=3), None, None, None), path)
+        loaded = check(Data(read_idx(path, ndim=3), None, None, None), path)
     _warn_if_another_dataset(loaded.x_train, dataset, path)
     return loaded
 
@@ -146,7 +116,7 @@ def guess_dataset(path: str | Path) -> str | None:
         return "cifar10"
     if (path / "cifar-10-batches-py").is_dir() or (path / "cifar-10-python.tar.gz").is_file():
         return "cifar10"
-    if path.is_dir() and not any(_find_idx(path, key) for key in _IDX_NAMES):
+    if path.is_dir() and not any(find_idx(path, key) for key in IDX_NAMES):
         return "folder" if _holds_images(path) else None
     return None
 
@@ -154,8 +124,6 @@ def guess_dataset(path: str | Path) -> str | None:
 def _holds_images(folder: Path) -> bool:
     """Whether an image file lies in the folder or one level down (a quick look, not a
     full search)."""
-    from gan_tf.imagefolder import IMAGE_SUFFIXES
-
     try:
         entries = [*folder.iterdir()]
         entries += [e for d in entries if d.is_dir() for e in d.iterdir()]
@@ -172,7 +140,6 @@ def _reshaped(data: Data, image_size, crop, channels) -> Data:
     size, have = x.shape[1], (x.shape[3] if x.ndim == 4 else 1)
     if (image_size in (None, size)) and crop is None and channels in (None, have):
         return data
-    from gan_tf.imagefolder import prepare_images
 
     def prepare(images):
         return (
@@ -254,129 +221,6 @@ def download(dataset: str) -> Data:
     # CIFAR-10's labels come as (N, 1).
     y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
     return Data(x_train, y_train, x_test, y_test, source=f"Keras' {dataset} download")
-
-
-def _read_head(path: Path, n: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(n)
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
-
-
-def read_idx(path: str | Path, ndim: int) -> np.ndarray:
-    """Reads one IDX file of unsigned bytes, gzip-compressed or raw.
-
-    Args:
-        path: the file.
-        ndim: the number of dimensions expected (3 for images, 1 for labels).
-
-    Returns:
-        A uint8 array of the shape the header gives.
-
-    Raises:
-        DataError: the file is unreadable, truncated, or not a uint8 IDX file of `ndim` dims.
-    """
-    path = Path(path)
-    head = _read_head(path, 2)
-    try:
-        if head == b"\x1f\x8b":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: corrupt or truncated gzip file ({e})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number)")
-    if raw[2] != _IDX_UBYTE:
-        raise DataError(f"{path}: IDX data type 0x{raw[2]:02x}, expected unsigned bytes (0x08)")
-    if raw[3] != ndim:
-        raise DataError(f"{path}: IDX file has {raw[3]} dimensions, expected {ndim}")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    size = math.prod(shape)  # Python ints: a header's huge dims cannot overflow
-    if len(raw) - header != size:
-        raise DataError(
-            f"{path}: header promises {size} bytes of data for shape {shape}, "
-            f"file holds {len(raw) - header}"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _find_idx(folder: Path, key: str) -> Path | None:
-    for name in _IDX_NAMES[key]:
-        for candidate in (folder / f"{name}.gz", folder / name):
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def _load_idx_folder(folder: Path) -> Data:
-    paths = {key: _find_idx(folder, key) for key in _IDX_NAMES}
-    if paths["x_train"] is None:
-        npz = sorted(folder.glob("*.npz"))
-        if len(npz) == 1:
-            return _load_npz(npz[0])
-        raise DataError(
-            f"{folder}: no {_IDX_NAMES['x_train'][0]}[.gz] (nor a single .npz) in this folder"
-        )
-    arrays = {
-        key: None if p is None else read_idx(p, ndim=3 if key.startswith("x") else 1)
-        for key, p in paths.items()
-    }
-    return _check(Data(**arrays), folder)
-
-
-def _load_npz(path: Path) -> Data:
-    try:
-        f = np.load(path, allow_pickle=False)
-        if not isinstance(f, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with f:
-            files = list(f.files)
-            arrays = {key: f[key] if key in files else None for key in Data._fields}
-    except MemoryError:
-        raise DataError(f"{path}: an array header asks for more memory than there is") from None
-    except Exception as e:  # numpy/zipfile raise many types on corrupt files
-        reason = " ".join(str(e).split())[:200] or type(e).__name__
-        raise DataError(f"{path}: not a readable .npz file ({reason})") from None
-    for key, array in arrays.items():
-        if array is not None and not isinstance(array, np.ndarray):
-            raise DataError(f"{path}: {key} is not a numpy array")
-    if arrays["x_train"] is None:
-        raise DataError(f"{path}: no 'x_train' array (found: {', '.join(files) or 'none'})")
-    return _check(Data(**arrays), path)
-
-
-def _check(data: Data, source: Path) -> Data:
-    """Checks dtypes, shapes and counts; returns images as (N, 28, 28)."""
-    fixed = {}
-    for key, array in data._asdict().items():
-        if array is None:
-            fixed[key] = None
-            continue
-        if array.dtype != np.uint8:
-            raise DataError(f"{source}: {key} has dtype {array.dtype}, expected uint8")
-        if key.startswith("x"):
-            if array.ndim == 4 and array.shape[-1] == 1:
-                array = array[..., 0]
-            if array.ndim != 3 or array.shape[1:] != IMAGE_SHAPE:
-                raise DataError(
-                    f"{source}: {key} has shape {array.shape}, expected (N, 28, 28) images"
-                )
-            if len(array) == 0:
-                raise DataError(f"{source}: {key} holds no images")
-        elif array.ndim != 1:
-            raise DataError(f"{source}: {key} has shape {array.shape}, expected (N,) labels")
-        fixed[key] = array
-    for split in ("train", "test"):
-        x, y = fixed[f"x_{split}"], fixed[f"y_{split}"]
-        if x is not None and y is not None and len(x) != len(y):
-            raise DataError(f"{source}: {len(x)} {split} images but {len(y)} {split} labels")
-    return Data(**fixed, source=str(source))
 
 
 def scale_images(images: np.ndarray) -> np.ndarray:

@@ -75,6 +75,14 @@ def _check_positive_int(name: str, value) -> None:
 # picks its seed once, when it is constructed (from the state that
 # keras.utils.set_random_seed fixes), so one object shared between layers would
 # hand them all the same draws.
+def _layers_for(image_size: int, channels: int, width: int) -> int:
+    """Checks the shape arguments both networks take; returns their stride-2 layer count."""
+    n = upsamplings(image_size)
+    _check_choice("channels", channels, CHANNELS)
+    _check_positive_int("width", width)
+    return n
+
+
 def _kernel_init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(0.0, WEIGHT_STDDEV)
 
@@ -120,9 +128,7 @@ def make_dcgan_generator(
     Raises:
         ValueError: an argument outside its valid values (the message lists them).
     """
-    n = upsamplings(image_size)
-    _check_choice("channels", channels, CHANNELS)
-    _check_positive_int("width", width)
+    n = _layers_for(image_size, channels, width)
     _check_positive_int("noise_dim", noise_dim)
 
     filters = width * 2 ** (n - 1)
@@ -204,9 +210,7 @@ def make_dcgan_discriminator(
     Raises:
         ValueError: an argument outside its valid values (the message lists them).
     """
-    n = upsamplings(image_size)
-    _check_choice("channels", channels, CHANNELS)
-    _check_positive_int("width", width)
+    n = _layers_for(image_size, channels, width)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}")
 

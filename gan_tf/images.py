@@ -66,14 +66,7 @@ def grid_scale(side: int) -> int:
     return max(1, round(_CELL_SIDE / side))
 
 
-def grid_bytes(
-    n: int,
-    cols: int | None = None,
-    pad: int = 2,
-    scale: int = GRID_SCALE,
-    size=IMAGE_SIZE,
-    channels: int = 1,
-) -> int:
+def _grid_bytes(n: int, cols: int | None, pad: int, scale: int, size, channels: int) -> int:
     """The most memory drawing `n` images of `size` (H, W) into a grid takes at once: the
     float images, two float temporaries and their uint8 copy, the grid, and the grid `scale`
     x `scale` times larger (twice while it is built), each pixel `channels` values."""
@@ -88,6 +81,7 @@ def grid_bytes(
 def check_grid(
     n: int,
     cols: int | None = None,
+    *,
     pad: int = 2,
     scale: int = GRID_SCALE,
     size=IMAGE_SIZE,
@@ -110,13 +104,13 @@ def check_grid(
         raise UserError(f"must be at least 1, got {n}", setting="n")
     if cols is not None and not 1 <= cols <= n:
         raise UserError(f"must be from 1 to the number of images ({n}), got {cols}", setting="cols")
-    need, budget = grid_bytes(n, cols, pad, scale, size, channels), memory_budget()
+    need, budget = _grid_bytes(n, cols, pad, scale, size, channels), memory_budget()
     if need <= budget:
         return
     fits, low, high = 0, 1, n  # the most images whose square grid fits (bisection)
     while low <= high:
         mid = (low + high) // 2
-        if grid_bytes(mid, None, pad, scale, size, channels) <= budget:
+        if _grid_bytes(mid, None, pad, scale, size, channels) <= budget:
             fits, low = mid, mid + 1
         else:
             high = mid - 1
@@ -154,7 +148,7 @@ def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.
         images = to_uint8(images)
     n, h, w = images.shape[:3]
     colour = images.shape[3:]  # () for grey, (3,) for colour
-    check_grid(n, cols, pad, scale=1, size=(h, w), channels=colour[0] if colour else 1)
+    check_grid(n, cols, pad=pad, scale=1, size=(h, w), channels=colour[0] if colour else 1)
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, *colour), 255, np.uint8)
@@ -193,7 +187,10 @@ def save_image_grid(
     """
     shape = np.shape(images)
     channels = shape[3] if len(shape) == 4 else 1
-    check_grid(shape[0], grid_kw.get("cols"), grid_kw.get("pad", 2), scale, shape[1:3], channels)
+    pad = grid_kw.get("pad", 2)
+    check_grid(
+        shape[0], grid_kw.get("cols"), pad=pad, scale=scale, size=shape[1:3], channels=channels
+    )
     return write_png(upscale(image_grid(images, **grid_kw), scale), path)
 
 

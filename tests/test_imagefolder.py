@@ -1,4 +1,4 @@
-"""gan_tf.imagefolder: a folder of a user's images, and CIFAR-10's python batches, as `Data`.
+"""gan_tf.datasets: a folder of a user's images, and CIFAR-10's python batches, as `Data`.
 
 Every image is synthetic and written to tmp_path with Pillow, a few pixels each; one test
 reads the shared emoji folder when it is there.
@@ -16,14 +16,10 @@ import pytest
 from PIL import Image
 
 from gan_tf.data import Data
+from gan_tf.datasets.cifar import load_cifar10
+from gan_tf.datasets.folder import IGNORED_NAMES, IMAGE_SUFFIXES, load_image_folder
+from gan_tf.datasets.prepare import prepare_images
 from gan_tf.errors import ConfigError, DataError
-from gan_tf.imagefolder import (
-    IGNORED_NAMES,
-    IMAGE_SUFFIXES,
-    load_cifar10,
-    load_image_folder,
-    prepare_images,
-)
 
 from conftest import REPO
 

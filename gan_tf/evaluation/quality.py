@@ -26,7 +26,8 @@ from gan_tf.evaluation.classifier import (
     check_labelled,
     load_or_train_classifier,
 )
-from gan_tf.evaluation.sampling import DEFAULT_SEED, generate, load_generator
+from gan_tf.evaluation.sampling import DEFAULT_SEED, load_generator
+from gan_tf.evaluation.scorer import Scorer
 from gan_tf.evaluation.unlabelled import KID_SUBSETS, make_inception_evaluator
 from gan_tf.rundir import QUALITY_COLUMNS, RunDir
 
@@ -41,7 +42,7 @@ PRECISION_CAVEAT = (
 )
 
 
-class Evaluator:
+class Evaluator(Scorer):
     """Scores image sets against a fixed sample of N real test images.
 
     Args:
@@ -51,6 +52,9 @@ class Evaluator:
         seed: picks the real samples.
         info: the classifier's info from `load_or_train_classifier`, kept in reports.
     """
+
+    columns = QUALITY_COLUMNS
+    info_key = "classifier"
 
     def __init__(
         self,
@@ -107,29 +111,9 @@ class Evaluator:
             "coverage": neighbours["coverage"],
         }
 
-    def score_generator(self, generator, seed: int = DEFAULT_SEED) -> dict:
-        """Scores N images drawn from `generator` with noise seeded by `seed`."""
-        return self.score(generate(generator, self.n, seed=seed))
-
-    def metrics_row(self, generator, seed: int = DEFAULT_SEED) -> dict[str, float]:
-        """The per-epoch columns of metrics.csv (`QUALITY_COLUMNS`) for `generator`."""
-        scores = self.score_generator(generator, seed=seed)
-        return {name: float(scores[name]) for name in QUALITY_COLUMNS}
-
-    def reference(self) -> dict:
-        """The same figures for N real training images: what a perfect generator would get."""
-        if self._reference is None:
-            self._reference = self.score(scale(self._data.x_train[self._train_sample]))
-        return self._reference
-
-    def report(self, generator, seed: int = DEFAULT_SEED) -> dict:
-        """{"n", "generator": figures, "reference": real-data figures, "classifier": info}."""
-        return {
-            "n": self.n,
-            "generator": self.score_generator(generator, seed=seed),
-            "reference": self.reference(),
-            "classifier": self.info,
-        }
+    def reference_images(self) -> np.ndarray:
+        """N real training images: the reference for figures against the test sample."""
+        return scale(self._data.x_train[self._train_sample])
 
 
 def evaluate(

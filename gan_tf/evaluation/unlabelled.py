@@ -17,7 +17,8 @@ from gan_tf.config import MIN_SAMPLES
 from gan_tf.data import Data
 from gan_tf.errors import EvaluationError
 from gan_tf.evaluation import inception, knn
-from gan_tf.evaluation.sampling import DEFAULT_SEED, generate
+from gan_tf.evaluation.sampling import DEFAULT_SEED
+from gan_tf.evaluation.scorer import Scorer
 from gan_tf.rundir import INCEPTION_COLUMNS
 
 KNN_K = 3  # as the classifier's evaluation uses
@@ -31,7 +32,7 @@ def with_channels(images: np.ndarray) -> np.ndarray:
     return images[..., None] if images.ndim == 3 else images
 
 
-class InceptionEvaluator:
+class InceptionEvaluator(Scorer):
     """Scores image sets against N real images on InceptionV3 pool features.
 
     Args:
@@ -45,6 +46,9 @@ class InceptionEvaluator:
         EvaluationError: fewer than 2 * MIN_SAMPLES images without a test split, or fewer
             than MIN_SAMPLES in a test split.
     """
+
+    columns = INCEPTION_COLUMNS
+    info_key = "features"
 
     def __init__(
         self, model, data: Data, n: int, seed: int = DEFAULT_SEED, info: dict | None = None
@@ -90,29 +94,9 @@ class InceptionEvaluator:
             **knn.knn_scores(self._real_features, features, k=KNN_K),
         }
 
-    def score_generator(self, generator, seed: int = DEFAULT_SEED) -> dict:
-        """Scores N images drawn from `generator` with noise seeded by `seed`."""
-        return self.score(generate(generator, self.n, seed=seed))
-
-    def metrics_row(self, generator, seed: int = DEFAULT_SEED) -> dict[str, float]:
-        """The per-epoch columns of metrics.csv (`INCEPTION_COLUMNS`) for `generator`."""
-        scores = self.score_generator(generator, seed=seed)
-        return {name: float(scores[name]) for name in INCEPTION_COLUMNS}
-
-    def reference(self) -> dict:
-        """The same figures for N other real images: what a perfect generator would get."""
-        if self._reference is None:
-            self._reference = self.score(self._reference_images)
-        return self._reference
-
-    def report(self, generator, seed: int = DEFAULT_SEED) -> dict:
-        """{"n", "generator": figures, "reference": real-data figures, "features": info}."""
-        return {
-            "n": self.n,
-            "generator": self.score_generator(generator, seed=seed),
-            "reference": self.reference(),
-            "features": self.info,
-        }
+    def reference_images(self) -> np.ndarray:
+        """N real images other than those the figures compare with."""
+        return self._reference_images
 
 
 def make_inception_evaluator(data: Data, n: int, seed: int, weights=None, verbose: int = 1):
