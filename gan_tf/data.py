@@ -92,7 +92,7 @@ def _load_local(dataset: str, path: Path) -> Data:
     if dataset == "cifar10":
         return load_cifar10(path)
     if path.is_dir():
-        if _holds_images(path) and not any(find_idx(path, key) for key in IDX_NAMES):
+        if _is_image_folder(path):
             raise DataError(
                 f"{path} holds image files, not {dataset}'s IDX files",
                 remedies=[
@@ -116,14 +116,14 @@ def guess_dataset(path: str | Path) -> str | None:
         return "cifar10"
     if (path / "cifar-10-batches-py").is_dir() or (path / "cifar-10-python.tar.gz").is_file():
         return "cifar10"
-    if path.is_dir() and not any(find_idx(path, key) for key in IDX_NAMES):
-        return "folder" if _holds_images(path) else None
-    return None
+    return "folder" if path.is_dir() and _is_image_folder(path) else None
 
 
-def _holds_images(folder: Path) -> bool:
-    """Whether an image file lies in the folder or one level down (a quick look, not a
-    full search)."""
+def _is_image_folder(folder: Path) -> bool:
+    """Whether a folder holds image files and no IDX files: an image file lies in it or one
+    level down (a quick look, not a full search)."""
+    if any(find_idx(folder, key) for key in IDX_NAMES):
+        return False
     try:
         entries = [*folder.iterdir()]
         entries += [e for d in entries if d.is_dir() for e in d.iterdir()]
@@ -136,8 +136,7 @@ def _reshaped(data: Data, image_size, crop, channels) -> Data:
     """`data` with its images cropped, resized and converted, where that changes them."""
     if image_size is None and crop is None and channels is None:
         return data
-    x = data.x_train
-    size, have = x.shape[1], (x.shape[3] if x.ndim == 4 else 1)
+    size, have = data.x_train.shape[1], image_channels(data.x_train)
     if (image_size in (None, size)) and crop is None and channels in (None, have):
         return data
 

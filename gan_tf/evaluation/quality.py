@@ -161,14 +161,13 @@ def evaluate(
     size, _, channels = generator.output_shape[1:]
     crop = saved.crop if saved is not None else None
     real = load_data(dataset or "mnist", data, size, crop, channels, cache_dir)
-    if not uses_classifier(dataset or "mnist", real):
+    if uses_classifier(dataset or "mnist", real):
+        classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
+        evaluator = Evaluator(classifier, real, n=n, seed=seed, info=info)
+    else:
         weights = fid_weights or (saved.fid_weights if saved is not None else None)
         evaluator = make_inception_evaluator(real, n, seed, weights, verbose)
-        result = evaluator.report(generator, seed=seed)
-        result["path"] = str(run.write_evaluation(result))
-        return result
-    classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
-    result = Evaluator(classifier, real, n=n, seed=seed, info=info).report(generator, seed=seed)
+    result = evaluator.report(generator, seed=seed)
     result["path"] = str(run.write_evaluation(result))
     return result
 
