@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +187,84 @@ def refused(capsys, command, argv, expected: str) -> str:
     assert len(lines) == 1 and "Traceback" not in err, err
     assert expected in lines[0], lines[0]
     return lines[0]
+
+
+# --- Expensive things made once per test session -------------------------------------------
+# Trained once, however many tests and pytest-xdist workers use them. Tests read them, or copy
+# them (shutil.copytree) before changing anything.
+
+
+def made_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder `name`, filled by `build(folder)` once per test session.
+
+    The first pytest-xdist worker to ask builds it while the others wait on a lock
+    (`gan_tf.files.waiting_lock`, the one the library trains its shared classifier under);
+    then every worker reads the same folder.
+    """
+    from gan_tf.files import waiting_lock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    root = root / "made_once"
+    root.mkdir(exist_ok=True)
+    folder, done = root / name, root / f"{name}.done"
+    with waiting_lock(root / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
+def tiny_args(data, out, epochs) -> list[str]:
+    """`python -m gan_tf.train` flags of a run that takes seconds: batch 16, noise 8, 2 steps
+    an epoch, a checkpoint each epoch, an 8-image probe. `tiny_run` was made with them."""
+    return [
+        "--data", str(data), "--out-dir", str(out), "--epochs", str(epochs), "--batch-size",
+        "16", "--noise-dim", "8", "--max-steps-per-epoch", "2", "--checkpoint-every", "1",
+        "--probe-size", "8",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> dict[str, Path]:
+    """A 2-epoch run folder trained by the train command with `tiny_args` on `labelled_data()`
+    (checkpoints ckpt-2 and ckpt-4): {"data": its .npz, "run": the folder}. Shared by the
+    whole session: copy the folder before changing anything in it."""
+
+    def build(folder):
+        from gan_tf.cli import train
+
+        np.savez(folder / "data.npz", **labelled_data()._asdict())
+        assert train.main([*tiny_args(folder / "data.npz", folder / "run", 2), "--quiet"]) == 0
+
+    folder = made_once(tmp_path_factory, "tiny_run", build)
+    return {"data": folder / "data.npz", "run": folder / "run"}
+
+
+@pytest.fixture(scope="session")
+def trained_classifier(tmp_path_factory):
+    """The evaluation classifier of `labelled_data()`, trained as a run trains it (the
+    library's default epochs), once per session: (model, info, the cache folder holding it).
+    `copy_classifier` puts it in a test's own cache folder."""
+    from gan_tf.evaluation.classifier import load_or_train_classifier
+
+    folder = made_once(
+        tmp_path_factory,
+        "classifier",
+        lambda cache: load_or_train_classifier(labelled_data(), cache, verbose=0),
+    )
+    model, info = load_or_train_classifier(labelled_data(), folder, verbose=0)
+    return model, info, folder
+
+
+def copy_classifier(info: dict, cache: Path) -> Path:
+    """Copies a cached classifier (its .keras and .json) into the folder `cache`, where a run
+    of the same data finds it. Returns the copy's .keras path."""
+    cache.mkdir(parents=True, exist_ok=True)
+    source = Path(info["path"])
+    for path in (source, source.with_suffix(".json")):
+        shutil.copy(path, cache / path.name)
+    return cache / source.name

@@ -18,28 +18,16 @@ from gan_tf.cli.common import run_command
 from gan_tf.images import make_gif
 from gan_tf.rundir import read_metrics
 
-from conftest import labelled_data, refused, snapshot
+from conftest import copy_classifier, labelled_data, made_once, refused, snapshot, tiny_args
 
 PROG = "python -m gan_tf.train"
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """A 2-epoch run folder (checkpoint every epoch), its data and a classifier cache."""
-    root = tmp_path_factory.mktemp("damage")
-    data = root / "data.npz"
-    np.savez(data, **labelled_data()._asdict())
-    run = root / "run"
-    assert train.main([*tiny_args(data, run, 2), "--quiet"]) == 0
-    return {"data": data, "run": run, "cache": root / "cache"}
-
-
-def tiny_args(data, out, epochs):
-    return [
-        "--data", str(data), "--out-dir", str(out), "--epochs", str(epochs), "--batch-size",
-        "16", "--noise-dim", "8", "--max-steps-per-epoch", "2", "--checkpoint-every", "1",
-        "--probe-size", "8",
-    ]  # fmt: skip
+@pytest.fixture
+def made(tiny_run):
+    """conftest's `tiny_run`: a 2-epoch run folder (checkpoint every epoch) and its data, made
+    once per session; each test damages a copy."""
+    return tiny_run
 
 
 def corrupt(path, keep: int = 40) -> None:
@@ -139,52 +127,85 @@ def test_restart_moves_the_old_run_aside(made, tmp_path, capsys):
     assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1]
 
 
-def test_corrupt_frame_still_finishes_the_epoch(made, tmp_path, capsys):
-    run = tmp_path / "run"
-    shutil.copytree(made["run"], run)
-    corrupt(run / "image_at_epoch_0001.png")
-    generator_before = (run / "generator.keras").read_bytes()
-    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
-    err = capsys.readouterr().err
+# Damage a resume must get past, all in one copy of the run, resumed once to epoch 3 (each
+# test below checks one of them): frame 1 corrupt, files named almost like frames, a killed
+# save's checkpoint debris, and keys in config.json that are not settings.
+STRAYS = ["image_at_epoch_0002 copy.png", "image_at_epoch_abc.png"]
+NOTE = {"note": "baseline for the paper", "future_setting": [1, 2]}
+
+
+@pytest.fixture(scope="session")
+def resumed(tiny_run, tmp_path_factory):
+    """{"run": the damaged copy after the resume, "err": what the resume wrote on stderr,
+    "code": its exit code}; made once per session, read by the tests."""
+
+    def build(folder):
+        import contextlib
+        import io
+
+        run = folder / "run"
+        shutil.copytree(tiny_run["run"], run)
+        for stray in STRAYS:  # copies of a good frame
+            shutil.copy(run / "image_at_epoch_0001.png", run / stray)
+        corrupt(run / "image_at_epoch_0001.png")
+        debris = run / "checkpoints" / "ckpt-9_temp"
+        debris.mkdir()
+        (debris / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"half")
+        saved = json.loads((run / "config.json").read_text())
+        (run / "config.json").write_text(json.dumps({**saved, **NOTE}))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = train.main([*tiny_args(tiny_run["data"], run, 3), "--quiet"])
+        (folder / "stderr.txt").write_text(err.getvalue())
+        (folder / "code.txt").write_text(str(code))
+
+    folder = made_once(tmp_path_factory, "damage_resumed", build)
+    return {
+        "run": folder / "run",
+        "err": (folder / "stderr.txt").read_text(),
+        "code": int((folder / "code.txt").read_text()),
+    }
+
+
+def test_corrupt_frame_still_finishes_the_epoch(made, resumed):
+    run, err = resumed["run"], resumed["err"]
+    assert resumed["code"] == 0, err
     assert "warning:" in err and "image_at_epoch_0001.png" in err and "Traceback" not in err
     assert [r["epoch"] for r in read_metrics(run / "metrics.csv")] == [1, 2, 3]
-    assert (run / "generator.keras").read_bytes() != generator_before  # epoch 3's generator
+    # epoch 3's generator
+    assert (run / "generator.keras").read_bytes() != (made["run"] / "generator.keras").read_bytes()
     assert iio.imread(run / "dcgan.gif", index=None).shape[0] == 2  # frames 2 and 3
     assert (run / "checkpoints" / "ckpt-6.index").is_file()
 
 
-@pytest.mark.parametrize("stray", ["image_at_epoch_0002 copy.png", "image_at_epoch_abc.png"])
-def test_stray_files_are_not_frames(made, tmp_path, stray):
-    run = tmp_path / "run"
-    shutil.copytree(made["run"], run)
-    shutil.copy(run / "image_at_epoch_0001.png", run / stray)
-    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
+@pytest.mark.parametrize("stray", STRAYS)
+def test_stray_files_are_not_frames(made, resumed, tmp_path, stray):
+    run = resumed["run"]
+    assert resumed["code"] == 0, resumed["err"]
     assert (run / stray).read_bytes() == (made["run"] / "image_at_epoch_0001.png").read_bytes()
-    assert iio.imread(run / "dcgan.gif", index=None).shape[0] == 3
-    assert gif.main([str(run)]) == 0
+    # Frames 2 and 3 (frame 1 is the corrupt one): no stray among them.
+    assert iio.imread(run / "dcgan.gif", index=None).shape[0] == 2
+    remade = tmp_path / "dcgan.gif"
+    assert gif.main([str(run), "--out", str(remade)]) == 0
+    assert iio.imread(remade, index=None).shape[0] == 2
 
 
-def test_checkpoint_debris_is_cleaned(made, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(made["run"], run)
-    debris = run / "checkpoints" / "ckpt-9_temp"
-    debris.mkdir()
-    (debris / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"half")
-    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
-    assert not debris.exists()
+def test_checkpoint_debris_is_cleaned(resumed):
+    assert resumed["code"] == 0, resumed["err"]
+    assert not (resumed["run"] / "checkpoints" / "ckpt-9_temp").exists()
 
 
 @pytest.mark.slow
-def test_corrupt_cached_classifier_is_rebuilt(made, tmp_path, capsys):
+def test_corrupt_cached_classifier_is_rebuilt(made, trained_classifier, tmp_path, capsys):
     run = tmp_path / "run"
     cache = tmp_path / "cache"
-    args = [*tiny_args(made["data"], run, 1), "--eval-every", "1", "--eval-n", "20"]
-    assert train.main([*args, "--cache-dir", str(cache), "--quiet"]) == 0
-    (cached,) = cache.glob("classifier-*.keras")
+    cached = copy_classifier(trained_classifier[1], cache)  # where this run looks for it
     corrupt(cached, keep=100)
-    assert train.main([*args, "--epochs", "2", "--cache-dir", str(cache)]) == 0
+    args = [*tiny_args(made["data"], run, 1), "--eval-every", "1", "--eval-n", "20"]
+    assert train.main([*args, "--cache-dir", str(cache)]) == 0
     assert "damaged: training it again" in capsys.readouterr().out
     assert np.isfinite(read_metrics(run / "metrics.csv")[-1]["fd"])
+    assert [p.name for p in cache.glob("classifier-*.keras")] == [cached.name]  # replaced
 
 
 @pytest.mark.parametrize("command", [generate.main, evaluate.main], ids=["generate", "evaluate"])
@@ -256,10 +277,8 @@ def test_relative_data_is_stored_absolute_and_resumes_from_anywhere(made, tmp_pa
     saved = json.loads((run / "config.json").read_text())
     assert saved["data"] == str(here / "data.npz")
     # The images of epoch 2 come from the real data: a generator fed zeros draws no digit
-    # strokes, so compare with a run that never moved.
-    straight = tmp_path / "straight"
-    assert train.main([*tiny_args(made["data"], straight, 2), "--quiet"]) == 0
-    rows, expected = read_metrics(run / "metrics.csv"), read_metrics(straight / "metrics.csv")
+    # strokes, so compare with a run that never moved (`made`: the same flags and data).
+    rows, expected = read_metrics(run / "metrics.csv"), read_metrics(made["run"] / "metrics.csv")
     assert rows[1]["gen_loss"] == pytest.approx(expected[1]["gen_loss"], rel=1e-5)
 
 
@@ -296,15 +315,10 @@ def test_config_json_fields_are_type_checked(made, tmp_path, capsys, value, expe
     assert snapshot(run) == before
 
 
-def test_unknown_config_keys_survive_a_resume(made, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(made["run"], run)
-    saved = json.loads((run / "config.json").read_text())
-    note = {"note": "baseline for the paper", "future_setting": [1, 2]}
-    (run / "config.json").write_text(json.dumps({**saved, **note}))
-    assert train.main([*tiny_args(made["data"], run, 3), "--quiet"]) == 0
-    resumed = json.loads((run / "config.json").read_text())
-    assert resumed["epochs"] == 3 and {k: resumed[k] for k in note} == note
+def test_unknown_config_keys_survive_a_resume(resumed):
+    assert resumed["code"] == 0, resumed["err"]
+    saved = json.loads((resumed["run"] / "config.json").read_text())
+    assert saved["epochs"] == 3 and {k: saved[k] for k in NOTE} == NOTE
 
 
 def test_a_classifier_of_other_data_is_refused(tmp_path):

@@ -20,10 +20,10 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def classifier(data, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    model, info = load_or_train_classifier(data, cache, epochs=2, verbose=0)
-    return model, info, cache
+def classifier(trained_classifier):
+    """conftest's `trained_classifier`: trained on `labelled_data()` once per session, with
+    the epochs a run trains it for; (model, info, its cache folder)."""
+    return trained_classifier
 
 
 def test_classifier_learns_and_is_cached(data, classifier):
@@ -31,7 +31,7 @@ def test_classifier_learns_and_is_cached(data, classifier):
     assert info["test_accuracy"] > 0.9
     cached = list(cache.glob("classifier-*.keras"))
     assert len(cached) == 1 and cached[0].with_suffix(".json").is_file()
-    again, info_again = load_or_train_classifier(data, cache, epochs=2, verbose=0)
+    again, info_again = load_or_train_classifier(data, cache, verbose=0)
     assert info_again == info  # read from the cache, not retrained
     assert len(info["weights_sha256"]) == 64  # the copy's name, the same once reloaded
     assert getattr(again, "optimizer", None) is None  # the weights alone: a third of the file
@@ -45,9 +45,11 @@ def test_classifier_learns_and_is_cached(data, classifier):
 def test_other_data_gets_another_classifier(data, classifier):
     _, info, _ = classifier
     other = Data(data.x_train[:-1], data.y_train[:-1], data.x_test, data.y_test)
-    from gan_tf.evaluation.classifier import fingerprint
+    from gan_tf.evaluation.classifier import CLASSIFIER_EPOCHS, fingerprint
 
-    assert fingerprint(other, 2) != info["fingerprint"]
+    assert fingerprint(data, CLASSIFIER_EPOCHS) == info["fingerprint"]
+    assert fingerprint(other, CLASSIFIER_EPOCHS) != info["fingerprint"]
+    assert fingerprint(data, CLASSIFIER_EPOCHS + 1) != info["fingerprint"]  # the recipe too
 
 
 def test_a_second_process_waits_for_the_classifier_instead_of_training_it(
@@ -68,7 +70,7 @@ def test_a_second_process_waits_for_the_classifier_instead_of_training_it(
     cache.mkdir()
     result = {}
     waiter = threading.Thread(
-        target=lambda: result.update(got=load_or_train_classifier(data, cache, epochs=2))
+        target=lambda: result.update(got=load_or_train_classifier(data, cache))
     )
     out = ""
     with waiting_lock(cache / cached.with_suffix(".lock").name):

@@ -32,9 +32,11 @@ from conftest import (
     REPO,
     bad_data_cases,
     labelled,
+    made_once,
     make_images,
     refused,
     snapshot,
+    tiny_args,
 )
 
 
@@ -51,6 +53,31 @@ def cli_args(data, out, epochs=3, steps=30):
         "--batch-size", "8", "--noise-dim", "8", "--max-steps-per-epoch", str(steps),
         "--checkpoint-every", "1", "--probe-size", "8",
     ]  # fmt: skip
+
+
+STEPS = 4  # an epoch's steps in the runs that are stopped and resumed below
+
+
+@pytest.fixture(scope="session")
+def straight(tmp_path_factory):
+    """The metrics rows of a 3-epoch run of `cli_args(data, ..., steps=STEPS)` never stopped,
+    made once per session: what every stopped and resumed run must end with (its first two
+    rows, for a 2-epoch run)."""
+
+    def build(folder):
+        np.savez(folder / "data.npz", x_train=make_images(240, seed=1))
+        args = cli_args(folder / "data.npz", folder / "run", epochs=3, steps=STEPS)
+        assert main([*args, "--quiet"]) == 0
+
+    return read_metrics(made_once(tmp_path_factory, "straight", build) / "run" / "metrics.csv")
+
+
+def assert_same_losses(rows, straight):
+    """Every resumption replays the same data, noise and dropout: the losses of a run never
+    stopped."""
+    for a, b in zip(rows, straight[: len(rows)], strict=True):
+        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
+        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
 
 
 # `python -m gan_tf.train ARGS` that stops for good at the moment its first argument names,
@@ -149,45 +176,72 @@ def signal_after_calls(calls, signals=(signal.SIGINT,)):
     return wrap
 
 
+@pytest.fixture(scope="session")
+def interrupted(tmp_path_factory):
+    """A 2-epoch run of `cli_args(data, ..., steps=STEPS)` stopped by SIGINT at epoch 2,
+    step 2, made once per session: {"data", "run", "code": the command's exit code, "err":
+    its stderr}. Tests resume a copy of the run."""
+
+    def build(folder):
+        import contextlib
+        import io
+
+        np.savez(folder / "data.npz", x_train=make_images(240, seed=1))
+        args = cli_args(folder / "data.npz", folder / "run", epochs=2, steps=STEPS)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            try:
+                code = main([*args, "--quiet"], wrap_train_steps=signal_after_calls(STEPS + 2))
+            except SystemExit as e:
+                code = e.code
+        (folder / "stderr.txt").write_text(err.getvalue())
+        (folder / "code.txt").write_text(str(code))
+
+    folder = made_once(tmp_path_factory, "interrupted", build)
+    return {
+        "data": folder / "data.npz",
+        "run": folder / "run",
+        "code": int((folder / "code.txt").read_text()),
+        "err": (folder / "stderr.txt").read_text(),
+    }
+
+
 @pytest.mark.slow
-def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, data, monkeypatch, capsys):
-    straight = tmp_path / "straight"
-    assert main([*cli_args(data, straight, epochs=2), "--quiet"]) == 0
+def test_sigint_mid_epoch_saves_and_resumes_exactly(tmp_path, interrupted, straight, capsys):
+    stopped = interrupted["run"]  # stopped at epoch 2, step 2 of 4
+    assert interrupted["code"] == 130, interrupted["err"]
+    err = interrupted["err"]
+    assert "SIGINT: stopped at epoch 2, step 2/4; checkpoint saved; resume with:" in err
+    assert [r["epoch"] for r in read_metrics(stopped / "metrics.csv")] == [1]
+    assert (stopped / "generator.keras").is_file() and (stopped / "dcgan.gif").is_file()
+    # The newest checkpoint is the mid-epoch one in checkpoints/latest/, not epoch 1's.
+    assert latest_checkpoint(stopped) == str(
+        stopped / "checkpoints" / "latest" / f"ckpt-{STEPS + 2}"
+    )
 
     out = tmp_path / "interrupted"
-    with pytest.raises(SystemExit) as info:  # stopped at epoch 2, step 10 of 30
-        main([*cli_args(data, out, epochs=2), "--quiet"], wrap_train_steps=signal_after_calls(40))
-    assert info.value.code == 130
-    err = capsys.readouterr().err
-    assert "SIGINT: stopped at epoch 2, step 10/30; checkpoint saved; resume with:" in err
-    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
-    assert (out / "generator.keras").is_file() and (out / "dcgan.gif").is_file()
-    # The newest checkpoint is the mid-epoch one in checkpoints/latest/, not epoch 1's.
-    assert latest_checkpoint(out) == str(out / "checkpoints" / "latest" / "ckpt-40")
-
-    assert main([*cli_args(data, out, epochs=2)]) == 0
-    assert "Epoch 2/2 from step 11" in capsys.readouterr().out
-    rows = assert_run_intact(out, 2)
-    for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
-        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
-        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
+    shutil.copytree(stopped, out)
+    assert main(cli_args(interrupted["data"], out, epochs=2, steps=STEPS)) == 0
+    assert "Epoch 2/2 from step 3" in capsys.readouterr().out
+    assert_same_losses(assert_run_intact(out, 2), straight)
 
 
-def test_sigterm_after_the_last_step_of_an_epoch(tmp_path, data, monkeypatch, capsys):
+def test_sigterm_after_the_last_step_of_an_epoch(tmp_path, data, capsys):
     out = tmp_path / "run"
-    at_epoch_end = signal_after_calls(30, (signal.SIGTERM,))  # the end of epoch 1
+    at_epoch_end = signal_after_calls(STEPS, (signal.SIGTERM,))  # the end of epoch 1
     with pytest.raises(SystemExit) as info:
-        main([*cli_args(data, out, epochs=3), "--quiet"], wrap_train_steps=at_epoch_end)
+        main(
+            [*cli_args(data, out, epochs=3, steps=STEPS), "--quiet"],
+            wrap_train_steps=at_epoch_end,
+        )
     assert info.value.code == 130
     assert "SIGTERM: stopped after epoch 1" in capsys.readouterr().err
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
 
 
-def test_interrupted_epoch_needs_the_same_batches(tmp_path, data, monkeypatch, capsys):
+def test_interrupted_epoch_needs_the_same_batches(tmp_path, interrupted, capsys):
     out = tmp_path / "run"
-    with pytest.raises(SystemExit):
-        main([*cli_args(data, out), "--quiet"], wrap_train_steps=signal_after_calls(5))
-    capsys.readouterr()
+    shutil.copytree(interrupted["run"], out)  # stopped mid-epoch
     with pytest.raises(SystemExit) as info:
         main(["--out-dir", str(out), "--batch-size", "16", "--allow-changes"])
     assert info.value.code == 2
@@ -195,6 +249,8 @@ def test_interrupted_epoch_needs_the_same_batches(tmp_path, data, monkeypatch, c
 
 
 def test_second_ctrl_c_interrupts_at_once():
+    # Python's own handler, or what a pytest-xdist worker runs under (SIG_IGN).
+    before = signal.getsignal(signal.SIGINT)
     with signals.stop_requests() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         for _ in range(100):  # the handler runs between bytecodes, soon after
@@ -205,17 +261,15 @@ def test_second_ctrl_c_interrupts_at_once():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)  # the handler runs here, between bytecodes
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # put back as it was
 
 
 @pytest.mark.slow
-def test_kill_9_at_fixed_points_then_resume(tmp_path, data):
+def test_kill_9_at_fixed_points_then_resume(tmp_path, data, straight):
     """Kills a real training process, each time at a fixed moment of a run: at start-up, in
     an epoch's steps, between an epoch's files and its checkpoint, between a checkpoint and
     the next epoch. Each resumption must lose nothing but the epoch it was in."""
-    steps = 4
-    straight = tmp_path / "straight"
-    assert main([*cli_args(data, straight, epochs=3, steps=steps), "--quiet"]) == 0
+    steps = STEPS
     out = tmp_path / "killed"
     args = cli_args(data, out, epochs=3, steps=steps)
 
@@ -240,44 +294,36 @@ def test_kill_9_at_fixed_points_then_resume(tmp_path, data):
     assert epochs_done() == [1, 2] and checkpoint_epoch() == 2
 
     assert main([*args, "--quiet"]) == 0
-    rows = assert_run_intact(out, 3)
     # Every resumption replays the same data, noise and dropout: same losses as no kills.
-    for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
-        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
-        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
+    assert_same_losses(assert_run_intact(out, 3), straight)
 
 
 @pytest.mark.slow
-def test_kill_9_before_the_first_checkpoint_resumes_with_the_same_command(tmp_path, data):
+def test_kill_9_before_the_first_checkpoint_resumes_with_the_same_command(tmp_path, data, straight):
     """Epoch 1's metrics row and image are written, its checkpoint not: the run must start
     over at epoch 1 (not refuse), and end as if it had never been killed."""
-    steps = 4
-    straight = tmp_path / "straight"
-    assert main([*cli_args(data, straight, epochs=2, steps=steps), "--quiet"]) == 0
     out = tmp_path / "killed"
-    args = cli_args(data, out, epochs=2, steps=steps)
+    args = cli_args(data, out, epochs=2, steps=STEPS)
     kill_9_at("save:1", args)
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
     assert latest_checkpoint(out) is None
     assert main([*args, "--quiet"]) == 0
-    rows = assert_run_intact(out, 2)
-    for a, b in zip(rows, read_metrics(straight / "metrics.csv"), strict=True):
-        assert a["gen_loss"] == pytest.approx(b["gen_loss"], rel=1e-5)
-        assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
+    assert_same_losses(assert_run_intact(out, 2), straight)
 
 
-def test_frames_of_lost_epochs_leave_the_gif(tmp_path, data):
+def test_frames_of_lost_epochs_leave_the_gif(tiny_run, tmp_path):
     out = tmp_path / "run"
-    assert main([*cli_args(data, out, epochs=1, steps=2), "--quiet"]) == 0
-    # As if a killed run had drawn epochs 2-9 without a checkpoint.
-    for epoch in range(2, 10):
+    shutil.copytree(tiny_run["run"], out)  # 2 epochs, each checkpointed
+    # As if a killed run had drawn epochs 3-9 without a checkpoint.
+    for epoch in range(3, 10):
         shutil.copy(out / "image_at_epoch_0001.png", out / f"image_at_epoch_{epoch:04d}.png")
-    assert main([*cli_args(data, out, epochs=2, steps=2), "--quiet"]) == 0
+    assert main([*tiny_args(tiny_run["data"], out, 3), "--quiet"]) == 0
     assert sorted(p.name for p in out.glob("image_at_epoch_*.png")) == [
         "image_at_epoch_0001.png",
         "image_at_epoch_0002.png",
+        "image_at_epoch_0003.png",
     ]
-    assert iio.imread(out / "dcgan.gif", index=None).shape[0] == 2
+    assert iio.imread(out / "dcgan.gif", index=None).shape[0] == 3
 
 
 def test_divergence_names_epoch_and_step_and_keeps_checkpoint(tmp_path, data):
@@ -468,15 +514,11 @@ def eval_args(data, out, eval_n=10):
     return [*cli_args(data, out, epochs=1), "--eval-every", "1", "--eval-n", str(eval_n), *cache]
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """A 2-epoch run folder (checkpoint every epoch) and its data."""
-    root = tmp_path_factory.mktemp("made")
-    data = root / "data.npz"
-    np.savez(data, x_train=make_images(64, seed=2))
-    run = root / "run"
-    assert main([*cli_args(data, run, epochs=2, steps=2), "--quiet"]) == 0
-    return {"data": data, "run": run}
+@pytest.fixture
+def made(tiny_run):
+    """conftest's `tiny_run`: a 2-epoch run folder (checkpoint every epoch) made with
+    `tiny_args`, and its data; made once per session, each test changes a copy."""
+    return tiny_run
 
 
 @pytest.mark.parametrize("split", ["y_train", "y_test"])
@@ -570,7 +612,7 @@ def test_misplaced_entry_in_the_run_folder(made, tmp_path, capsys, case):
     line = refused_untouched(
         capsys,
         train_cli.main,
-        cli_args(made["data"], run, epochs=3, steps=2),
+        tiny_args(made["data"], run, 3),
         f"{run / name} {problem}",
         run,
     )

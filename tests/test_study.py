@@ -16,7 +16,7 @@ from gan_tf.rundir import RunDir
 from gan_tf.study.grid import StudyConfig, run_study
 from gan_tf.study.settings import SETTINGS, Setting, lr_setting
 
-from conftest import REPO, labelled_data, make_images
+from conftest import REPO, copy_classifier, labelled_data, make_images
 
 
 def test_variant_and_setting_parsing():
@@ -117,25 +117,36 @@ def _trained_runs(out_dir):
 def test_two_shards_share_one_study_folder(tmp_path, capsys):
     """Two processes, --shard 0/2 (with --jobs 2) and 1/2, into one folder: every run
     trained exactly once, and the report holds them all."""
+    from gan_tf.cli.study import main as study_main
+
     study = tiny_study(tmp_path)
     base = study.base
-    args = [
-        sys.executable, "-m", "gan_tf.study", "--variants", "relu", "leaky_relu:0.2",
-        "--settings", "tutorial", "stressed", "--seeds", "0", "--epochs", "2",
-        "--batch-size", "16", "--max-steps-per-epoch", "2", "--eval-every", "1",
-        "--eval-n", "40", "--final-n", "50", "--probe-size", "16", "--data", base.data,
-        "--out-dir", study.out_dir,
+    flags = [
+        "--variants", "relu", "leaky_relu:0.2", "--settings", "tutorial", "stressed",
+        "--seeds", "0", "--epochs", "2", "--batch-size", "16", "--max-steps-per-epoch", "2",
+        "--eval-every", "1", "--eval-n", "40", "--final-n", "50", "--probe-size", "16",
+        "--data", base.data, "--out-dir", study.out_dir,
     ]  # fmt: skip
     # noise_dim is not a study flag: the shards train the tutorial's generator.
-    # Shard 0 also trains its two runs at once (--jobs 2), each in its own process.
-    shards = [
-        subprocess.Popen([*args, "--shard", f"{i}/2", "--jobs", str(2 - i)], cwd=REPO,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for i in range(2)
-    ]  # fmt: skip
-    outputs = [shard.communicate(timeout=600) for shard in shards]
-    for shard, (_, err) in zip(shards, outputs, strict=True):
-        assert shard.returncode == 0, err
+    # Shard 0 is `python -m gan_tf.study` in a process of its own, which trains its two
+    # runs at once (--jobs 2), each in a worker process; shard 1 runs at the same time, in
+    # this process. Shard 0's output goes to files: a pipe read only at the end could fill.
+    logs = [tmp_path / "shard0.out", tmp_path / "shard0.err"]
+    with open(logs[0], "w") as out, open(logs[1], "w") as err:
+        shard = subprocess.Popen(
+            [sys.executable, "-m", "gan_tf.study", *flags, "--shard", "0/2", "--jobs", "2"],
+            cwd=REPO, stdout=out, stderr=err,
+        )  # fmt: skip
+    try:
+        assert study_main([*flags, "--shard", "1/2", "--jobs", "1"]) == 0
+        mine = capsys.readouterr()
+        shard.wait(timeout=600)
+    finally:
+        if shard.poll() is None:
+            shard.kill()
+            shard.wait()
+    outputs = [(logs[0].read_text(), logs[1].read_text()), (mine.out, mine.err)]
+    assert shard.returncode == 0, outputs[0][1]
     assert "training 2 runs, 2 at a time" in outputs[0][0], outputs[0][0]
     # Both shards need the evaluation classifier at once: one trains it, the other waits.
     assert sum(out.count("Training the evaluation classifier") for out, _ in outputs) == 1
@@ -298,10 +309,13 @@ def _alive(pids) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process table from /proc")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill -9"])
-def test_stopping_a_study_stops_its_workers(tmp_path, stop):
+def test_stopping_a_study_stops_its_workers(tmp_path, trained_classifier, stop):
     """study --jobs 2 stopped by SIGTERM (one line, exit 130) or kill -9: within 10 s no
     process of the study is left, and each worker's run keeps a checkpoint to resume."""
     study = tiny_study(tmp_path)
+    # The study's own classifier, trained already (test_two_shards_share_one_study_folder
+    # trains one): the workers start at once.
+    copy_classifier(trained_classifier[1], Path(study.out_dir) / "classifier")
     args = [
         sys.executable, "-m", "gan_tf.study", "--variants", "relu", "leaky_relu:0.2",
         "--settings", "tutorial", "--seeds", "0", "--epochs", "400", "--batch-size", "16",

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from gan_tf.errors import RunDirError
 from gan_tf.rundir import read_metrics
 from gan_tf.training.loop import train
 
-from conftest import REAL_MNIST, REQUIRE_REAL_MNIST
+from conftest import REAL_MNIST, REQUIRE_REAL_MNIST, made_once, make_images
 
 
 def tiny(out_dir, data, **changes) -> Config:
@@ -38,16 +39,53 @@ def _weights(out_dir):
     return [w for w in keras.models.load_model(out_dir / "generator.keras").get_weights()]
 
 
-def test_two_epochs_write_every_artifact(tmp_path, npz_path):
-    out = tmp_path / "run"
-    history = train(tiny(out, npz_path), verbose=0)
+@pytest.fixture(scope="session")
+def two_epochs(tmp_path_factory):
+    """`tiny` trained for 2 epochs, once per session: {"data": its .npz (48 images), "run":
+    the run folder, "history": what train returned}. Tests copy the folder before training
+    on in it."""
+
+    def build(folder):
+        np.savez(folder / "tiny.npz", x_train=make_images(48))
+        history = train(tiny(folder / "run", folder / "tiny.npz"), verbose=0)
+        (folder / "history.json").write_text(json.dumps(history))
+
+    folder = made_once(tmp_path_factory, "train_two_epochs", build)
+    return {
+        "data": folder / "tiny.npz",
+        "run": folder / "run",
+        "history": json.loads((folder / "history.json").read_text()),
+    }
+
+
+@pytest.fixture(scope="session")
+def four_epochs(two_epochs, tmp_path_factory):
+    """`tiny` trained straight for 4 epochs on the same data, once per session: {"run",
+    "history"}."""
+
+    def build(folder):
+        history = train(tiny(folder / "run", two_epochs["data"], epochs=4), verbose=0)
+        (folder / "history.json").write_text(json.dumps(history))
+
+    folder = made_once(tmp_path_factory, "train_four_epochs", build)
+    return {"run": folder / "run", "history": json.loads((folder / "history.json").read_text())}
+
+
+def copy_run(two_epochs, to):
+    """A copy of the 2-epoch run at `to`, and its `tiny` config (out_dir: the copy)."""
+    shutil.copytree(two_epochs["run"], to)
+    return tiny(to, two_epochs["data"])
+
+
+def test_two_epochs_write_every_artifact(two_epochs):
+    out, history = two_epochs["run"], two_epochs["history"]
     assert [row["epoch"] for row in history] == [1, 2]
     assert all(np.isfinite(row["gen_loss"]) and np.isfinite(row["disc_loss"]) for row in history)
     assert (out / "image_at_epoch_0001.png").is_file()
     assert (out / "image_at_epoch_0002.png").is_file()
     assert (out / "dcgan.gif").is_file()
     assert (out / "checkpoints" / "checkpoint").is_file()
-    assert Config.from_json((out / "config.json").read_text()) == tiny(out, npz_path)
+    assert Config.from_json((out / "config.json").read_text()) == tiny(out, two_epochs["data"])
     rows = read_metrics(out / "metrics.csv")
     assert [r["epoch"] for r in rows] == [1, 2]
     assert {"gen_loss", "disc_loss", "seconds"} <= set(rows[0])
@@ -70,12 +108,11 @@ def test_two_epochs_write_every_artifact(tmp_path, npz_path):
 
 
 @pytest.mark.slow
-def test_resume_equals_straight_run(tmp_path, npz_path):
-    straight = tmp_path / "straight"
-    train(tiny(straight, npz_path, epochs=4), verbose=0)
-    halves = tmp_path / "halves"
-    train(tiny(halves, npz_path, epochs=2), verbose=0)
-    history = train(tiny(halves, npz_path, epochs=4), verbose=0)
+def test_resume_equals_straight_run(tmp_path, two_epochs, four_epochs):
+    straight = four_epochs["run"]
+    halves = tmp_path / "halves"  # the first 2 epochs: the 2-epoch run's
+    copy_run(two_epochs, halves)
+    history = train(tiny(halves, two_epochs["data"], epochs=4), verbose=0)
     assert [r["epoch"] for r in history] == [1, 2, 3, 4]
     assert [r["epoch"] for r in read_metrics(halves / "metrics.csv")] == [1, 2, 3, 4]
     a, b = read_metrics(straight / "metrics.csv"), read_metrics(halves / "metrics.csv")
@@ -86,22 +123,21 @@ def test_resume_equals_straight_run(tmp_path, npz_path):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
 
 
-def test_same_seed_same_losses_other_seed_differs(tmp_path, npz_path):
-    runs = {
-        name: train(tiny(tmp_path / name, npz_path, seed=seed, epochs=1), verbose=0)
-        for name, seed in (("a", 7), ("b", 7), ("c", 8))
-    }
-    assert runs["a"][0]["gen_loss"] == runs["b"][0]["gen_loss"]
-    assert runs["a"][0]["disc_loss"] == runs["b"][0]["disc_loss"]
-    assert runs["a"][0]["gen_loss"] != runs["c"][0]["gen_loss"]
+def test_same_seed_same_losses_other_seed_differs(tmp_path, two_epochs, four_epochs):
+    # Both shared runs are seed 0 (the default), trained separately: the same first epoch.
+    other = train(tiny(tmp_path / "other", two_epochs["data"], seed=8, epochs=1), verbose=0)
+    first, again = two_epochs["history"][0], four_epochs["history"][0]
+    assert again["gen_loss"] == first["gen_loss"]
+    assert again["disc_loss"] == first["disc_loss"]
+    assert again["gen_loss"] != other[0]["gen_loss"]
 
 
-def test_other_architecture_in_out_dir_is_refused(tmp_path, npz_path):
+def test_other_architecture_in_out_dir_is_refused(tmp_path, two_epochs):
     out = tmp_path / "run"
-    train(tiny(out, npz_path, epochs=1), verbose=0)
+    copy_run(two_epochs, out)
     before = (out / "config.json").read_text()
     with pytest.raises(RunDirError, match="activation='leaky_relu' \\(this run: 'relu'\\)"):
-        train(tiny(out, npz_path, epochs=2, activation="relu"), verbose=0)
+        train(tiny(out, two_epochs["data"], epochs=3, activation="relu"), verbose=0)
     assert (out / "config.json").read_text() == before  # nothing overwritten
 
 
@@ -120,13 +156,12 @@ def test_bfloat16_xla_and_several_steps_per_call(tmp_path, npz_path):
     assert keras.models.load_model(out / "generator.keras").output.dtype == "float32"
 
 
-def test_finished_run_trains_nothing(tmp_path, npz_path):
+def test_finished_run_trains_nothing(tmp_path, two_epochs):
     out = tmp_path / "run"
-    config = tiny(out, npz_path, epochs=1)
-    train(config, verbose=0)
-    frame = (out / "image_at_epoch_0001.png").stat().st_mtime_ns
-    assert [r["epoch"] for r in train(config, verbose=0)] == [1]
-    assert (out / "image_at_epoch_0001.png").stat().st_mtime_ns == frame
+    config = copy_run(two_epochs, out)  # epochs=2, as trained
+    frame = (out / "image_at_epoch_0002.png").stat().st_mtime_ns
+    assert [r["epoch"] for r in train(config, verbose=0)] == [1, 2]
+    assert (out / "image_at_epoch_0002.png").stat().st_mtime_ns == frame
 
 
 @pytest.mark.skipif(
@@ -148,16 +183,17 @@ def test_real_mnist_short_run(tmp_path):
     assert 0.8 < history[0]["disc_loss"] < 2.0
 
 
-def test_changed_training_settings_are_refused_then_recorded(tmp_path, npz_path, capsys):
+def test_changed_training_settings_are_refused_then_recorded(tmp_path, two_epochs, capsys):
     from gan_tf.cli.train import main
 
     out = tmp_path / "run"
-    args = ["--data", str(npz_path), "--out-dir", str(out), "--batch-size", "16", "--noise-dim",
-            "8", "--max-steps-per-epoch", "2", "--probe-size", "8", "--quiet"]  # fmt: skip
-    assert main([*args, "--epochs", "1"]) == 0
+    copy_run(two_epochs, out)  # `tiny`'s settings, 2 epochs: what these flags spell
+    args = ["--data", str(two_epochs["data"]), "--out-dir", str(out), "--batch-size", "16",
+            "--noise-dim", "8", "--max-steps-per-epoch", "2", "--probe-size", "16",
+            "--checkpoint-every", "1", "--quiet"]  # fmt: skip
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(SystemExit) as info:
-        main([*args, "--epochs", "2", "--gen-lr", "2e-4", "--seed", "5"])
+        main([*args, "--epochs", "3", "--gen-lr", "2e-4", "--seed", "5"])
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "gen_lr 0.0001 -> 0.0002" in err and "seed 0 -> 5" in err, err
@@ -166,15 +202,15 @@ def test_changed_training_settings_are_refused_then_recorded(tmp_path, npz_path,
 
     # A moved data file is only noted; --epochs is how a run is extended.
     moved = tmp_path / "moved.npz"
-    moved.write_bytes(npz_path.read_bytes())
+    moved.write_bytes(two_epochs["data"].read_bytes())
     args[1] = str(moved)
-    assert main([*args[:-1], "--epochs", "2", "--gen-lr", "2e-4", "--allow-changes"]) == 0
+    assert main([*args[:-1], "--epochs", "3", "--gen-lr", "2e-4", "--allow-changes"]) == 0
     output = capsys.readouterr().out
-    assert "the data path changed" in output and "continuing from epoch 2" in output
+    assert "the data path changed" in output and "continuing from epoch 3" in output
     saved = json.loads((out / "config.json").read_text())
-    assert saved["gen_lr"] == 2e-4 and saved["epochs"] == 2
-    assert saved["changes"] == [{"epoch": 2, "changes": {"gen_lr": [1e-4, 2e-4]}}]
-    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1, 2]
+    assert saved["gen_lr"] == 2e-4 and saved["epochs"] == 3
+    assert saved["changes"] == [{"epoch": 3, "changes": {"gen_lr": [1e-4, 2e-4]}}]
+    assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1, 2, 3]
 
 
 def test_local_data_variable_is_per_dataset(monkeypatch, npz_path):
