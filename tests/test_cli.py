@@ -1,5 +1,6 @@
 """The command line as a user meets it: --help, a tiny run, and one-line refusals."""
 
+import dataclasses
 import gzip
 import subprocess
 import sys
@@ -50,35 +51,32 @@ def test_help_subprocess():
 
 
 @pytest.mark.slow
-def test_tiny_cli_run_then_resume_then_generate(tmp_path, npz_path):
+def test_tiny_cli_run_then_resume_then_generate(tmp_path, tiny_run, capsys):
+    """conftest's `tiny_run` (2 epochs, trained in-process by the train command's main;
+    test_quiet.py trains a run from scratch with `python -m gan_tf.train`), resumed by
+    `python -m gan_tf.train` in a process of its own, then drawn from and made a GIF of."""
+    import shutil
+
+    import imageio.v3 as iio
+
+    from gan_tf.cli import generate
+
     out = tmp_path / "run"
-    args = [
-        "--data",
-        str(npz_path),
-        "--out-dir",
-        str(out),
-        "--batch-size",
-        "16",
-        "--probe-size",
-        "16",
-    ]
-    first = run("gan_tf.train", *args, "--epochs", "1", "--max-steps-per-epoch", "2")
-    assert first.returncode == 0, first.stderr
-    assert "Time for epoch 1" in first.stdout
+    shutil.copytree(tiny_run["run"], out)
     # Flags left out come from the run's config.json; only --epochs changes.
-    second = run("gan_tf.train", "--out-dir", str(out), "--epochs", "2")
+    second = run("gan_tf.train", "--out-dir", str(out), "--epochs", "3")
     assert second.returncode == 0, second.stderr
-    assert "Resuming from" in second.stdout and "(epoch 1)" in second.stdout
-    assert "Epoch 1/" not in second.stdout
+    assert "Resuming from" in second.stdout and "(epoch 2)" in second.stdout
+    assert "Time for epoch 3" in second.stdout
+    assert "Epoch 1/" not in second.stdout and "Epoch 2/" not in second.stdout
     assert sorted(p.name for p in out.glob("image_at_epoch_*.png")) == [
         "image_at_epoch_0001.png",
         "image_at_epoch_0002.png",
+        "image_at_epoch_0003.png",
     ]
     grid = tmp_path / "grid.png"
-    sampled = run("gan_tf.generate", str(out), "--n", "9", "--out", str(grid))
-    assert sampled.returncode == 0, sampled.stderr
-    import imageio.v3 as iio
-
+    assert generate.main([str(out), "--n", "9", "--out", str(grid)]) == 0
+    assert str(grid) in capsys.readouterr().out
     assert iio.imread(grid).shape == (4 * (3 * 30 + 2),) * 2  # 3x3 grid, 2px gaps, 4x scale
     (out / "dcgan.gif").unlink()
     remade = run("gan_tf.gif", str(out))
@@ -170,6 +168,28 @@ def test_config_flags_spell_a_config_that_the_cli_reads_back(tmp_path):
     assert config_from_args(build_parser().parse_args(words)) == config
     assert config_flags(Config()) == []
 
+
+
+def test_report_commands_show_paths_a_reader_would_type(tmp_path, monkeypatch):
+    """A run stores absolute paths; a report's command shows them relative to the current
+    folder where they lie inside it or beside it, and a far-away run folder as runs/NAME."""
+    from gan_tf.cli.common import train_command
+
+    checkout = tmp_path / "work" / "main"
+    checkout.mkdir(parents=True)
+    monkeypatch.chdir(checkout)
+    config = Config(
+        activation="relu",
+        data=str(tmp_path / "work" / "shared" / "data" / "mnist"),
+        cache_dir=str(checkout / "runs" / "classifier"),
+        out_dir="/root/runs/tutorial_relu",
+    )
+    assert train_command(config) == (
+        "python -m gan_tf.train --activation relu --cache-dir runs/classifier "
+        "--data ../shared/data/mnist --out-dir runs/tutorial_relu"
+    )
+    far = dataclasses.replace(config, data="/srv/datasets/mnist", out_dir=str(checkout / "a"))
+    assert train_command(far).endswith("--data /srv/datasets/mnist --out-dir a")
 
 def test_library_errors_name_fields_and_commands_name_flags(tmp_path, capsys):
     """One rule for the command line: a library error names the setting by its field and the

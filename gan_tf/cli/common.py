@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import signal
 import sys
@@ -16,7 +17,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 
-from gan_tf.config import CHOICES, Config, check_seed
+from gan_tf.config import CHOICES, PATH_FIELDS, Config, check_seed
 from gan_tf.errors import (
     ConfigError,
     DivergenceError,
@@ -285,8 +286,30 @@ def config_flags(
     return words
 
 
+def shown_path(path: str) -> str:
+    """A stored path as a command written into a report shows it: relative to the current
+    folder when it lies inside that folder or beside it ("../shared/data/mnist"), else as
+    stored. A run stores its paths absolute, which would print this machine's folders."""
+    if not os.path.isabs(path):
+        return path
+    relative = os.path.relpath(path)
+    climbs = relative.split(os.sep).count("..")
+    return relative if climbs <= 1 else path
+
+
+def shown_out_dir(out_dir: str) -> str:
+    """A run folder as a report's command shows it: as `shown_path` does, and a folder far
+    from the current one as runs/NAME, where a reader's checkout would put it."""
+    shown = shown_path(out_dir)
+    if os.path.isabs(shown):
+        return os.path.join("runs", os.path.basename(os.path.normpath(out_dir)))
+    return shown
+
+
 def train_command(config: Config) -> str:
-    """The `gan_tf.train` command that trains (or resumes) a run with these settings.
+    """The `gan_tf.train` command that trains (or resumes) a run with these settings, as a
+    report shows it to a reader: paths by `shown_path` and `shown_out_dir`, so that
+    committed reports carry the commands a reader would type, not this machine's folders.
 
     Args:
         config: the run's settings.
@@ -295,7 +318,11 @@ def train_command(config: Config) -> str:
         One shell-quoted line: python -m gan_tf.train with the flags of every field that
         differs from the tutorial's defaults.
     """
-    return shlex.join([*shlex.split(command_name("train")), *config_flags(config)])
+    paths = {
+        name: shown_path(getattr(config, name)) for name in PATH_FIELDS if getattr(config, name)
+    }
+    shown = dataclasses.replace(config, **paths, out_dir=shown_out_dir(config.out_dir))
+    return shlex.join([*shlex.split(command_name("train")), *config_flags(shown)])
 
 
 def given_config_values(args: argparse.Namespace) -> dict:
