@@ -169,7 +169,6 @@ def test_config_flags_spell_a_config_that_the_cli_reads_back(tmp_path):
     assert config_flags(Config()) == []
 
 
-
 def test_report_commands_show_paths_a_reader_would_type(tmp_path, monkeypatch):
     """A run stores absolute paths; a report's command shows them relative to the current
     folder where they lie inside it or beside it, and a far-away run folder as runs/NAME."""
@@ -190,6 +189,7 @@ def test_report_commands_show_paths_a_reader_would_type(tmp_path, monkeypatch):
     )
     far = dataclasses.replace(config, data="/srv/datasets/mnist", out_dir=str(checkout / "a"))
     assert train_command(far).endswith("--data /srv/datasets/mnist --out-dir a")
+
 
 def test_library_errors_name_fields_and_commands_name_flags(tmp_path, capsys):
     """One rule for the command line: a library error names the setting by its field and the
