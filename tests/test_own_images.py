@@ -230,3 +230,80 @@ def test_evaluate_offline_without_inception_weights_says_which_flag(
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     line = refused(capsys, evaluate_cli.main, [str(out), "--n", "10"], "InceptionV3")
     assert "--fid-weights" in line
+
+
+def test_the_classifier_takes_any_image_shape_and_class_count():
+    """MNIST's classifier is the one cached classifiers hold (a change would retire them);
+    a 64-pixel colour one pools three times before its 128 features (counted by hand)."""
+    from gan_tf.evaluation.classifier import make_classifier_model
+
+    # conv 3*3*1*32+32, conv 3*3*32*64+64, dense 7*7*64*128+128, dense 128*10+10
+    assert make_classifier_model().count_params() == 320 + 18_496 + 401_536 + 1_290
+    colour = make_classifier_model((64, 64, 3), num_classes=5)
+    # conv 896, conv 18,496, conv 3*3*64*128+128, dense 8*8*128*128+128, dense 128*5+5
+    assert colour.count_params() == 896 + 18_496 + 73_856 + 1_048_704 + 645
+    assert colour.get_layer("features").input.shape[-1] == 8 * 8 * 128
+
+
+def write_classes(folder, per_class=35):
+    """Two class subfolders: dark images and bright ones, which a classifier tells apart."""
+    rng = np.random.default_rng(3)
+    for name, low in (("dark", 0), ("bright", 160)):
+        (folder / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(low, low + 96, (SIDE, SIDE, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / name / f"{i:03d}.png")
+    return folder
+
+
+def test_a_class_folder_is_judged_by_the_classifier_on_a_held_out_seventh(
+    colour_run, tmp_path, capsys
+):
+    from gan_tf.cli import evaluate as evaluate_cli
+    from gan_tf.evaluation.classifier import with_test_split
+    from gan_tf.evaluation.quality import uses_classifier
+
+    folder = write_classes(tmp_path / "classes")
+    data = load_data("folder", folder, 32, cache_dir=tmp_path / "c")
+    assert uses_classifier("folder", data)
+    split = with_test_split(data)
+    assert np.bincount(split.y_test).tolist() == [5, 5]  # 1/7 of each class's 35
+    assert np.bincount(split.y_train).tolist() == [30, 30]
+    assert np.array_equal(with_test_split(data).x_test, split.x_test)  # always the same
+    # No test image is also a training image.
+    flat = {image.tobytes() for image in split.x_train}
+    assert not any(image.tobytes() in flat for image in split.x_test)
+
+    out = tmp_path / "run"
+    shutil.copytree(colour_run[0], out)
+    argv = [str(out), "--n", "10", "--data", str(folder), "--dataset", "folder"]
+    argv += ["--cache-dir", str(tmp_path / "c")]
+    capsys.readouterr()
+    assert evaluate_cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "classifier score (max 2)" in printed and "classes covered" in printed
+    saved = json.loads((out / "evaluation.json").read_text())
+    assert saved["classifier"]["test_accuracy"] == 1.0  # dark against bright
+    assert len(saved["generator"]["histogram"]) == 2
+
+
+def test_a_fake_cifar10_folder_trains_at_32_pixels_with_the_classifier_scoring(tmp_path, capsys):
+    """The acceptance run on CIFAR-10's python folder, offline: the command line guesses
+    the dataset, trains the paper's networks in colour, and the classifier (CIFAR-10 is
+    labelled) scores each epoch."""
+    from test_imagefolder import write_cifar
+
+    folder = write_cifar(tmp_path / "cifar", per_batch=10)  # 50 training images, 11 test
+    out = tmp_path / "run"
+    argv = ["--architecture", "dcgan", "--image-size", "32", "--data", str(folder)]
+    argv += ["--gen-width", "4", "--disc-width", "4", "--batch-size", "8", "--noise-dim", "8"]
+    argv += ["--epochs", "1", "--max-steps-per-epoch", "2", "--eval-every", "1"]
+    argv += ["--eval-n", "10", "--probe-size", "8", "--quiet"]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--out-dir", str(out)]
+    assert train_cli.main(argv) == 0
+    run = RunDir(out)
+    saved = run.read_config()
+    assert (saved.dataset, saved.image_shape) == ("cifar10", (32, 32, 3))
+    row = run.read_metrics()[0]
+    assert np.isfinite(row["fd"]) and 0 < row["score"] <= 10  # the classifier's columns
+    assert iio.imread(run.frame(1)).shape[-1] == 3

@@ -7,9 +7,10 @@ images against N real test images; the same figures for N real training images
 are printed beside them as the reference. Writes evaluation.json beside the generator.
 The first evaluation of a dataset trains that classifier first (on MNIST about
 7 minutes on a 2-core CPU, with a progress line per epoch); later ones reuse it.
-Images other than 28x28 digits (your own, colour, other sizes) are scored instead on
-InceptionV3 features: FID, KID, precision/recall and density/coverage, with Keras'
-ImageNet weights (downloaded once) or --fid-weights PATH.
+Labelled data of any size (MNIST, Fashion-MNIST, CIFAR-10, a folder of class subfolders,
+of which a seeded seventh is held out as its test split) gets its own classifier. A folder
+without classes is scored instead on InceptionV3 features: FID, KID, precision/recall and
+density/coverage, with Keras' ImageNet weights (downloaded once) or --fid-weights PATH.
 """
 
 from __future__ import annotations

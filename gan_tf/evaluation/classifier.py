@@ -2,7 +2,9 @@
 
 It (>= 99% test accuracy on MNIST) trains once per dataset and is cached on disk under a
 fingerprint of the data; its penultimate-layer features and class probabilities are what
-`gan_tf.evaluation.quality` scores samples with. Nothing is downloaded.
+`gan_tf.evaluation.quality` scores samples with. It takes the data's own image shape (28x28
+grey for MNIST, 32x32 colour for CIFAR-10, a class folder at the run's size) and as many
+classes as the data has. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -30,24 +32,77 @@ FINAL_N = 10000
 CLASSIFIER_EPOCHS = 5
 
 
-def make_classifier_model():
-    """The evaluation CNN: images in [-1, 1] -> 10 class probabilities; 128 features before."""
+# The classifier pools until its feature map is at most this many pixels a side.
+_SMALLEST_SIDE = 8
+
+
+def make_classifier_model(image_shape=(28, 28, 1), num_classes: int = NUM_CLASSES):
+    """The evaluation CNN: images in [-1, 1] -> class probabilities; 128 features before.
+
+    Blocks of a 3x3 convolution and 2x2 max pooling (32, 64, then 128 filters) shrink the
+    image until its side is at most 8: two blocks for MNIST's 28 pixels and CIFAR-10's 32,
+    three for 64, four for 128.
+
+    Args:
+        image_shape: (size, size, channels) of the images it judges.
+        num_classes: the classes it tells apart.
+    """
     import keras
     from keras import layers
 
-    image = keras.Input(shape=(28, 28, 1), name="image")
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(image)
-    x = layers.MaxPooling2D()(x)
-    # state size. (B, 14, 14, 32)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
-    x = layers.MaxPooling2D()(x)
-    # state size. (B, 7, 7, 64)
+    image = keras.Input(shape=tuple(image_shape), name="image")
+    x, side = image, image_shape[0]
+    for filters in (32, 64, 128, 128, 128):
+        if side <= _SMALLEST_SIDE:
+            break
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+        side //= 2
+    # state size. (B, 7, 7, 64) for MNIST
     x = layers.Flatten()(x)
     x = layers.Dropout(0.3)(x)
     features = layers.Dense(128, activation="relu", name="features")(x)
     x = layers.Dropout(0.3)(features)
-    probs = layers.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
+    probs = layers.Dense(num_classes, activation="softmax", name="probs")(x)
     return keras.Model(image, probs, name="classifier")
+
+
+def class_count(dataset: str, data: Data) -> int:
+    """The classes the evaluation classifier tells apart: MNIST's, Fashion-MNIST's and
+    CIFAR-10's 10, or a folder's class subfolders (its labels are 0 to count - 1)."""
+    if dataset != "folder" or data.y_train is None:
+        return NUM_CLASSES
+    return int(np.max(data.y_train)) + 1
+
+
+# A class folder has no test split: this share of its images, drawn with a fixed seed, is
+# held out for the classifier's test accuracy and as the real images that samples are
+# compared with (1/7, as MNIST holds out 10,000 of its 70,000).
+HELD_OUT = 1 / 7
+
+
+def with_test_split(data: Data) -> Data:
+    """`data` with a test split: its own, or for labelled data without one (a class folder),
+    a seeded `HELD_OUT` share of each class's training images (at least one of each class
+    with two or more), so that the classes are in both splits. The same images always give
+    the same split."""
+    if data.x_test is not None or data.y_train is None:
+        return data
+    rng = np.random.default_rng(0)
+    test = []
+    for label in np.unique(data.y_train):
+        members = np.flatnonzero(data.y_train == label)
+        count = max(1, round(len(members) * HELD_OUT)) if len(members) > 1 else 0
+        test.extend(rng.choice(members, count, replace=False))
+    is_test = np.zeros(len(data.y_train), bool)
+    is_test[np.asarray(test, dtype=np.int64)] = True
+    return Data(
+        data.x_train[~is_test],
+        data.y_train[~is_test],
+        data.x_train[is_test],
+        data.y_train[is_test],
+        source=data.source,
+    )
 
 
 def fingerprint(data: Data, epochs: int) -> str:
@@ -67,13 +122,14 @@ def weights_digest(model) -> str:
     return digest.hexdigest()
 
 
-def check_labelled(data: Data, eval_n: int | None = None) -> None:
+def check_labelled(data: Data, eval_n: int | None = None, num_classes: int = NUM_CLASSES) -> None:
     """Refuses data that the evaluation cannot learn from or judge against, before any of it
-    is used: the classifier learns `NUM_CLASSES` classes from the training split, and the
+    is used: the classifier learns `num_classes` classes from the training split, and the
     figures compare samples with distinct images of the test split.
 
     Args:
         data: the real data.
+        num_classes: the classes the classifier tells apart (`class_count`).
         eval_n: the samples of an in-training evaluation, which the test split must hold
             (each compares `eval_n` generated images with as many real ones, so that
             figures of one `eval_n` compare: FD depends on N). None: at least `MIN_SAMPLES`.
@@ -91,14 +147,14 @@ def check_labelled(data: Data, eval_n: int | None = None) -> None:
         )
     for key in ("y_train", "y_test"):
         labels = np.asarray(getattr(data, key))
-        outside = (labels < 0) | (labels >= NUM_CLASSES)
+        outside = (labels < 0) | (labels >= num_classes)
         if outside.any():
             values = np.unique(labels[outside])
             shown = ", ".join(str(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
             raise EvaluationError(
-                f"{where}: {key} holds labels outside 0-{NUM_CLASSES - 1} ({shown}; "
+                f"{where}: {key} holds labels outside 0-{num_classes - 1} ({shown}; "
                 f"{int(outside.sum())} of {len(labels)}): the evaluation classifier has "
-                f"{NUM_CLASSES} classes"
+                f"{num_classes} classes"
             )
     count = len(data.x_test)
     if eval_n is not None and count < eval_n:
@@ -141,11 +197,13 @@ def load_or_train_classifier(
     cache_dir: str | Path | None = None,
     epochs: int = CLASSIFIER_EPOCHS,
     verbose: int = 1,
+    num_classes: int = NUM_CLASSES,
 ):
     """The dataset's evaluation classifier: from the cache, or trained once and cached.
 
     Args:
         data: labelled train and test splits.
+        num_classes: the classes it tells apart (`class_count`).
         cache_dir: where classifiers are kept (default: `default_cache_dir()`).
         epochs: training epochs if it must be trained.
         verbose: 0 silent, 1 Keras' progress bar while training.
@@ -157,7 +215,7 @@ def load_or_train_classifier(
         EvaluationError: the data lacks labels or a test split, or holds labels outside
             the classifier's classes (`check_labelled`).
     """
-    check_labelled(data)
+    check_labelled(data, num_classes=num_classes)
     key = fingerprint(data, epochs)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     path = cache_dir / f"classifier-{key[:16]}.keras"
@@ -170,7 +228,7 @@ def load_or_train_classifier(
     waiting = "Waiting for another process to train the evaluation classifier..."
     with waiting_lock(path.with_suffix(".lock"), (lambda: print(waiting)) if verbose else None):
         return _cached_classifier(path, info_path, key, verbose=0) or _train_classifier(
-            data, epochs, path, info_path, key, verbose
+            data, epochs, path, info_path, key, verbose, num_classes
         )
 
 
@@ -196,7 +254,9 @@ def _cached_classifier(path: Path, info_path: Path, key: str, verbose: int):
     return cached
 
 
-def _train_classifier(data: Data, epochs: int, path: Path, info_path: Path, key: str, verbose):
+def _train_classifier(
+    data: Data, epochs: int, path: Path, info_path: Path, key: str, verbose, num_classes: int
+):
     """Trains the classifier and caches it at `path`, with its info at `info_path`."""
     import keras
 
@@ -207,7 +267,8 @@ def _train_classifier(data: Data, epochs: int, path: Path, info_path: Path, key:
             f"a minute on a GPU). It is kept in {path.parent} and reused from then on."
         )
     keras.utils.set_random_seed(CLASSIFIER_VERSION)
-    model = make_classifier_model()
+    shape = scale(data.x_train[:1]).shape[1:]
+    model = make_classifier_model(shape, num_classes)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
@@ -223,7 +284,8 @@ def _train_classifier(data: Data, epochs: int, path: Path, info_path: Path, key:
     _, accuracy = model.evaluate(
         scale(data.x_test), data.y_test.astype(np.int64), batch_size=1000, verbose=0
     )
-    judge = make_classifier_model()  # the weights alone: Adam's state would triple the file
+    # The weights alone: Adam's state would triple the file.
+    judge = make_classifier_model(shape, num_classes)
     judge.set_weights(model.get_weights())
     info = {
         "test_accuracy": float(accuracy),

@@ -22,9 +22,10 @@ from gan_tf.data import scale_images as scale
 from gan_tf.evaluation import knn, metrics
 from gan_tf.evaluation.classifier import (
     FINAL_N,
-    NUM_CLASSES,
     check_labelled,
+    class_count,
     load_or_train_classifier,
+    with_test_split,
 )
 from gan_tf.evaluation.sampling import DEFAULT_SEED, load_generator
 from gan_tf.evaluation.scorer import Scorer
@@ -66,7 +67,8 @@ class Evaluator(Scorer):
     ):
         import keras
 
-        check_labelled(data)
+        self.num_classes = int(classifier.output_shape[-1])
+        check_labelled(data, num_classes=self.num_classes)
         self.n = min(n, len(data.x_test))
         self.info = {k: v for k, v in (info or {}).items() if k != "path"}
         self._reference = None
@@ -78,11 +80,11 @@ class Evaluator(Scorer):
         test = rng.choice(len(data.x_test), self.n, replace=False)
         self._test_features, _ = self.classify(scale(data.x_test[test]))
         self._test_stats = metrics.gaussian_stats(self._test_features)
-        self._class_counts = np.bincount(data.y_test[test], minlength=NUM_CLASSES)
+        self._class_counts = np.bincount(data.y_test[test], minlength=self.num_classes)
         self._train_sample = rng.choice(len(data.x_train), min(self.n, len(data.x_train)), False)
 
     def classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(features (N, 128), probabilities (N, 10)) for float images in [-1, 1]."""
+        """(features (N, 128), probabilities (N, classes)) for float images in [-1, 1]."""
         features, probs = self._model.predict(images, batch_size=500, verbose=0)
         return features.astype(np.float64), probs.astype(np.float64)
 
@@ -93,7 +95,7 @@ class Evaluator(Scorer):
         features, probs = self.classify(images)
         mu, sigma = metrics.gaussian_stats(features)
         modes = metrics.mode_coverage(
-            probs.argmax(axis=1), NUM_CLASSES, reference=self._class_counts
+            probs.argmax(axis=1), self.num_classes, reference=self._class_counts
         )
         neighbours = knn.knn_scores(self._test_features, features, k=KNN_K)
         return {
@@ -160,9 +162,13 @@ def evaluate(
     # where there is no config.json.
     size, _, channels = generator.output_shape[1:]
     crop = saved.crop if saved is not None else None
-    real = load_data(dataset or "mnist", data, size, crop, channels, cache_dir)
-    if uses_classifier(dataset or "mnist", real):
-        classifier, info = load_or_train_classifier(real, cache_dir, verbose=verbose)
+    dataset = dataset or "mnist"
+    real = load_data(dataset, data, size, crop, channels, cache_dir)
+    if uses_classifier(dataset, real):
+        real = with_test_split(real)
+        classifier, info = load_or_train_classifier(
+            real, cache_dir, verbose=verbose, num_classes=class_count(dataset, real)
+        )
         evaluator = Evaluator(classifier, real, n=n, seed=seed, info=info)
     else:
         weights = fid_weights or (saved.fid_weights if saved is not None else None)
@@ -178,15 +184,17 @@ def format_table(result: dict) -> str:
     if "fid" in gen:
         return _inception_table(result)
 
+    classes = len(gen["histogram"])
+
     def covered(figures):
-        return f"{figures['covered']}/{NUM_CLASSES}"
+        return f"{figures['covered']}/{classes}"
 
     lines = [
         f"Evaluation on N={result['n']} images per set "
         f"(classifier test accuracy {result['classifier']['test_accuracy']:.2%})",
         f"{'metric':<28}{'generator':>12}{'real data':>12}",
         f"{'FD (lower is better)':<28}{gen['fd']:>12.3f}{ref['fd']:>12.3f}",
-        f"{'classifier score (max 10)':<28}{gen['score']:>12.3f}{ref['score']:>12.3f}",
+        f"{f'classifier score (max {classes})':<28}{gen['score']:>12.3f}{ref['score']:>12.3f}",
         f"{'classes covered':<28}{covered(gen):>12}{covered(ref):>12}",
         f"{'class KL to real (nats)':<28}{gen['mode_kl']:>12.4f}{ref['mode_kl']:>12.4f}",
         f"{'precision':<28}{gen['precision']:>12.3f}{ref['precision']:>12.3f}",
@@ -200,12 +208,13 @@ def format_table(result: dict) -> str:
 
 
 def uses_classifier(dataset: str, data: Data) -> bool:
-    """Whether the MNIST-style classifier judges this data: MNIST or Fashion-MNIST (or a
-    local file of either) at its own 28x28 grey. Anything else (a folder, CIFAR-10, images
-    resized for the DCGAN networks) is scored on InceptionV3 features
-    (`gan_tf.evaluation.unlabelled`)."""
-    grey_28 = data.x_train.shape[1:] in ((28, 28), (28, 28, 1))
-    return dataset in ("mnist", "fashion_mnist") and grey_28
+    """Whether the evaluation classifier judges this data: labelled data, that is MNIST,
+    Fashion-MNIST and CIFAR-10 (or a local copy of any) at any size, and a folder whose
+    images lie in two or more class subfolders. Anything else (a folder without classes) is
+    scored on InceptionV3 features (`gan_tf.evaluation.unlabelled`)."""
+    if dataset != "folder":
+        return True
+    return data.y_train is not None and class_count(dataset, data) >= 2
 
 
 def make_evaluator(data: Data, config, verbose: int = 1):
@@ -221,8 +230,12 @@ def make_evaluator(data: Data, config, verbose: int = 1):
         return make_inception_evaluator(
             data, config.eval_n, config.seed, config.fid_weights, verbose
         )
-    check_labelled(data, config.eval_n)
-    classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=verbose)
+    data = with_test_split(data)
+    num_classes = class_count(config.dataset, data)
+    check_labelled(data, config.eval_n, num_classes)
+    classifier, info = load_or_train_classifier(
+        data, config.cache_dir, verbose=verbose, num_classes=num_classes
+    )
     return Evaluator(classifier, data, n=config.eval_n, seed=config.seed, info=info)
 
 
