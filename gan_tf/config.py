@@ -221,9 +221,14 @@ def make_config(**given) -> Config:
     Raises:
         ConfigError: as `Config`.
     """
-    if given.get("architecture") == "dcgan":
-        given = {**PAPER_DEFAULTS, **given}
-    return Config(**given)
+    return Config(**with_architecture_defaults(given))
+
+
+def with_architecture_defaults(given: dict, base: dict | None = None) -> dict:
+    """`given` over the defaults its architecture changes: `PAPER_DEFAULTS` for "dcgan",
+    none for the tutorial's; over `base` (field values) beneath both."""
+    paper = PAPER_DEFAULTS if given.get("architecture") == "dcgan" else {}
+    return {**(base or {}), **paper, **given}
 
 
 def _positive_int(config: Config, name: str, allow_none: bool = False) -> None:

@@ -86,6 +86,21 @@ def load_data(
     return _reshaped(loaded, image_size, crop, channels)
 
 
+def load_run_data(config) -> Data:
+    """The data as a run of `config` (a `gan_tf.config.Config`) trains on it: its dataset
+    and path, at its image size, crop and channels; a folder's decoded images cached in its
+    cache_dir. Training, a study's classifier and its final evaluation all read it here, so
+    that each sees the same images (and the classifier's cache key matches)."""
+    return load_data(
+        config.dataset,
+        config.data,
+        config.image_size,
+        config.crop,
+        config.channels,
+        config.cache_dir,
+    )
+
+
 def _load_local(dataset: str, path: Path) -> Data:
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")

@@ -307,3 +307,35 @@ def test_a_fake_cifar10_folder_trains_at_32_pixels_with_the_classifier_scoring(t
     row = run.read_metrics()[0]
     assert np.isfinite(row["fd"]) and 0 < row["score"] <= 10  # the classifier's columns
     assert iio.imread(run.frame(1)).shape[-1] == 3
+
+
+def test_compare_puts_a_colour_run_beside_a_grey_one_at_the_same_size(
+    colour_run, tiny_run, tmp_path
+):
+    """compare reads each run's grid at its own scale and keeps colour: the 32-pixel colour
+    run and the tutorial's 28-pixel grey one come out in one colour sheet, cells alike."""
+    from gan_tf.cli import compare as compare_cli
+    from gan_tf.images import upscale
+    from gan_tf.study.frames import cell_scale
+
+    run = tmp_path / "colour"
+    shutil.copytree(colour_run[0], run)
+    # A tiny untrained generator draws mid-grey: its grid is replaced by a colourful one of
+    # the same size (each pixel 4 x 4, as grids of 32-pixel images are saved).
+    frame = iio.imread(RunDir(run).frame(1))
+    pixels = np.random.default_rng(0).integers(0, 256, (frame.shape[0] // 4,) * 2 + (3,))
+    iio.imwrite(RunDir(run).frame(1), upscale(pixels.astype(np.uint8), 4))
+    out = tmp_path / "side"
+    assert compare_cli.main([str(run), str(tiny_run["run"]), "--out-dir", str(out)]) == 0
+    sheet = iio.imread(out / "side_by_side.png")
+    assert sheet.ndim == 3 and (sheet[..., 0] != sheet[..., 1]).any()  # colour kept
+    # Both cells drawn 4 times: the colour grid at its saved size, beside the grey one.
+    assert any(
+        np.array_equal(sheet[top : top + frame.shape[0], left : left + frame.shape[1], :3],
+                       iio.imread(RunDir(run).frame(1)))
+        for top in range(60) for left in range(30)
+    )  # fmt: skip
+    assert cell_scale(4, 28) == 4 and cell_scale(4, 32) == 4 and cell_scale(4, 64) == 2
+    assert cell_scale(2, 64) == 1 and cell_scale(2, 128) == 1
+    assert iio.imread(out / "side_by_side.gif", index=None).ndim == 4
+    assert "## " in (out / "comparison.md").read_text()

@@ -566,7 +566,7 @@ def test_recall_and_precision_say_what_a_worse_fd_is_made_of():
     assert "(results table; descriptive, not in the Holm family)" in text
     assert "recall fell as alpha grew (Spearman" in text
     assert "precision shows no clear trend with alpha" in text
-    assert "less varied digits rather than worse or better drawn ones" in text
+    assert "less varied samples rather than worse or better drawn ones" in text
 
 
 def test_snapshot_bullet_gives_the_last_step_of_fd():

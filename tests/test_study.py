@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_tf.config import Config, Variant
+from gan_tf.config import Config, Variant, with_architecture_defaults
 from gan_tf.errors import ConfigError
 from gan_tf.rundir import RunDir
-from gan_tf.study.grid import StudyConfig, run_study
+from gan_tf.study.grid import STUDY_BASE, StudyConfig, run_study
 from gan_tf.study.settings import SETTINGS, Setting, lr_setting
 
 from conftest import REPO, copy_classifier, labelled_data, make_images
@@ -219,7 +219,18 @@ def test_the_printed_command_rebuilds_the_study(tmp_path):
         StudyConfig(variants=(Variant.parse("leaky_relu:0.123456789"),), settings=(
             lr_setting(1.234567e-5),), out_dir="s"),
         StudyConfig(),
+        # The paper's networks: what --architecture dcgan implies is not spelled out, what
+        # differs from it (a batch of 64, 32 pixels) is.
+        StudyConfig(base=dataclasses.replace(STUDY_BASE, **with_architecture_defaults(
+            {"architecture": "dcgan", "image_size": 32, "batch_size": 64,
+             "dataset": "cifar10"}))),
+        StudyConfig(base=dataclasses.replace(
+            STUDY_BASE, **with_architecture_defaults({"architecture": "dcgan"}))),
     ]  # fmt: skip
+    dcgan = study_command(studies[-2])
+    assert dcgan.count("--architecture dcgan") == 1
+    assert "--image-size 32" in dcgan and "--batch-size 64" in dcgan
+    assert "--dropout" not in dcgan and "no flag" not in study_command(studies[-1])
     for study in studies:
         words = shlex.split(study_command(study))
         assert words[:3] == ["python", "-m", "gan_tf.study"] and "#" not in words
@@ -238,6 +249,9 @@ def test_the_printed_command_rebuilds_the_study(tmp_path):
     assert study_command(unevaluated).endswith("no flag for: eval_every=None")
     with pytest.raises(ConfigError, match=r"no config\.json or metrics\.csv"):
         StudyConfig(pilots=(str(tmp_path),))
+    with pytest.raises(ConfigError, match="10-class labelled data") as error:
+        StudyConfig(base=dataclasses.replace(base, dataset="folder", data=str(tmp_path)))
+    assert error.value.setting == "dataset"
 
 
 def test_study_errors_name_the_field_and_the_command_spells_the_flag():

@@ -330,6 +330,17 @@ def given_config_values(args: argparse.Namespace) -> dict:
     return {name: getattr(args, name) for name in _FIELDS if name in args}
 
 
+def with_guessed_dataset(given: dict) -> dict:
+    """Flag values where --data comes without --dataset: the dataset the path holds, where
+    it tells (a folder of images, CIFAR-10), else the default (`gan_tf.data.guess_dataset`),
+    so that `--data ~/photos` needs no `--dataset folder`."""
+    if "data" not in given or "dataset" in given:
+        return given
+    from gan_tf.data import guess_dataset
+
+    return {**given, "dataset": guess_dataset(given["data"]) or Config.dataset}
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer > 0.
 

@@ -30,9 +30,10 @@ from gan_tf.cli.common import (
     given_config_values,
     positive_int,
     train_command,
+    with_guessed_dataset,
 )
 from gan_tf.cli.quiet import quiet_tensorflow
-from gan_tf.config import MIN_SAMPLES, Config, Variant
+from gan_tf.config import MIN_SAMPLES, Config, Variant, with_architecture_defaults
 from gan_tf.study.grid import (
     BUDGET_FIELDS,
     CLASSIFIER_DIR,
@@ -40,6 +41,7 @@ from gan_tf.study.grid import (
     DEFAULT_SEEDS,
     DEFAULT_VARIANTS,
     MEASURE_FIELDS,
+    MODEL_FIELDS,
     STUDY_BASE,
     STUDY_FIELDS,
     StudyConfig,
@@ -98,10 +100,10 @@ def build_parser() -> ArgumentParser:
         f"initial weights (default: {' '.join(map(str, DEFAULT_SEEDS))})",
     )
     budget = parser.add_argument_group("the budget of each run")
-    parser.add_config_flags(budget, BUDGET_FIELDS, defaults.base)
+    parser.add_config_flags(budget, BUDGET_FIELDS, defaults.base, keep_absent=True)
     measure = parser.add_argument_group("measurement")
     measure_flags = [name for name in MEASURE_FIELDS if name != "cache_dir"]
-    parser.add_config_flags(measure, measure_flags, defaults.base)
+    parser.add_config_flags(measure, measure_flags, defaults.base, keep_absent=True)
     parser.add_cache_dir_flag(
         measure,
         f"OUT_DIR/{CLASSIFIER_DIR}, whatever $GAN_TF_CACHE_DIR says: one classifier scores "
@@ -125,7 +127,12 @@ def build_parser() -> ArgumentParser:
         "(default: none)",
     )
     io = parser.add_argument_group("data, output and scale")
-    parser.add_config_flags(io, DATA_FIELDS, defaults.base)
+    parser.add_config_flags(io, DATA_FIELDS, defaults.base, keep_absent=True)
+    model = parser.add_argument_group(
+        "the networks (every run alike; the study needs 10-class data: mnist, fashion_mnist "
+        "or cifar10)"
+    )
+    parser.add_config_flags(model, MODEL_FIELDS, defaults.base, keep_absent=True)
     io.add_argument(
         "--out-dir", default=defaults.out_dir, help=f"study folder (default: {defaults.out_dir})"
     )
@@ -161,7 +168,11 @@ def study_from_args(args: argparse.Namespace) -> StudyConfig:
         raise ConfigError("give --settings or --lrs, not both")
     given = given_config_values(args)
     given.pop("out_dir")  # the study's folder, not a run's: run_config names each run's
-    base = dataclasses.replace(defaults.base, **given)
+    # Flags left out take the study's defaults, or with --architecture dcgan the paper's
+    # (image size, batch size, dropout; each run's lr, beta1 and alpha come from the grid).
+    base = dataclasses.replace(
+        defaults.base, **with_architecture_defaults(with_guessed_dataset(given))
+    )
     if args.lrs:
         settings = tuple(lr_setting(lr, base.beta1) for lr in dict.fromkeys(args.lrs))
     else:
@@ -210,8 +221,14 @@ def study_command(study: StudyConfig) -> str:
         ]
     if study.seeds != defaults.seeds:
         words += ["--seeds", *map(str, study.seeds)]
-    flagged = BUDGET_FIELDS + MEASURE_FIELDS + DATA_FIELDS
-    words += config_flags(base, STUDY_BASE, flagged)
+    flagged = BUDGET_FIELDS + MEASURE_FIELDS + DATA_FIELDS + MODEL_FIELDS
+    # What the flags left out give: the study's defaults, or with --architecture (said
+    # first) the paper's.
+    implied = dataclasses.replace(
+        STUDY_BASE, **with_architecture_defaults({"architecture": base.architecture})
+    )
+    words += config_flags(base, STUDY_BASE, ["architecture"])
+    words += config_flags(base, implied, flagged)
     if study.final_n != defaults.final_n:
         words += ["--final-n", str(study.final_n)]
     if study.pilots:
@@ -219,7 +236,7 @@ def study_command(study: StudyConfig) -> str:
     for field in dataclasses.fields(Config):
         value = getattr(base, field.name)
         no_flag = field.name not in STUDY_FIELDS or (field.name in flagged and value is None)
-        if no_flag and value != getattr(STUDY_BASE, field.name):
+        if no_flag and value != getattr(implied, field.name):
             unsaid.append(f"{field.name}={value!r}")
     command = shlex.join([*words, "--out-dir", study.out_dir])
     return command + (f"  # set in Python, no flag for: {'; '.join(unsaid)}" if unsaid else "")

@@ -22,10 +22,10 @@ from gan_tf.cli.common import (
     ArgumentParser,
     command_name,
     given_config_values,
+    with_guessed_dataset,
 )
 from gan_tf.cli.quiet import quiet_tensorflow
 from gan_tf.config import Config, make_config
-from gan_tf.data import guess_dataset
 from gan_tf.errors import ConfigError, RunDirError
 from gan_tf.rundir import RunDir
 
@@ -110,9 +110,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     restart = getattr(args, "restart", False)
     saved = None if restart else RunDir(given["out_dir"]).read_config()
     if saved is None:  # a new run: the defaults of its architecture
-        if "data" in given and "dataset" not in given:  # --data ~/photos: no --dataset needed
-            given["dataset"] = guess_dataset(given["data"]) or Config.dataset
-        return make_config(**given)
+        return make_config(**with_guessed_dataset(given))
     return dataclasses.replace(saved, **given)
 
 

@@ -22,7 +22,7 @@ from gan_tf.files import write_text
 from gan_tf.images import GRID_SCALE, save_gif, write_png
 from gan_tf.rundir import RunDir, frame_name
 from gan_tf.study.formatting import fmt, table
-from gan_tf.study.frames import frame_sheets, readable_frames
+from gan_tf.study.frames import frame_sheets, image_side, readable_frames
 from gan_tf.study.measures import SCORE_THRESHOLDS, quality_at_end
 from gan_tf.study.records import RunResult, epochs
 from gan_tf.study.tables import EPOCH_HEADER, epoch_cells, epoch_columns_note, time_to_text
@@ -129,7 +129,8 @@ def write_comparison(
         every: the table shows every `every`-th epoch and each run's last.
         epoch: the epoch of side_by_side.png (default: the last one every run has a grid of).
         fps: the GIF's frames per second.
-        gif_scale: each grid pixel drawn gif_scale x gif_scale in the GIF (PNG: GRID_SCALE).
+        gif_scale: each pixel of 28-pixel images drawn gif_scale x gif_scale in the GIF
+            (PNG: GRID_SCALE); larger images fewer times (`gan_tf.study.frames.cell_scale`).
         spell: how the text names a setting (default: its `Config` field; the command layer
             passes its flag spelling).
 
@@ -149,9 +150,10 @@ def write_comparison(
         if (out_dir / folder).resolve() == Path(run.run_dir).resolve():
             raise UserError(f"{out_dir} would copy {run.run_dir} onto itself", setting="out_dir")
     check_target(out_dir)
-    cells, notes = {}, []
+    cells, sides, notes = {}, {}, []
     for run, label in zip(runs, labels, strict=True):
         cells["", label], unreadable = readable_frames(run)
+        sides["", label] = image_side(run)
         notes += [f"- {label}: {unreadable}; left out of the pictures."] if unreadable else []
     common = set.intersection(*(set(frames) for frames in cells.values()))
     if epoch is None:
@@ -164,9 +166,9 @@ def write_comparison(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     at_epoch = {key: {epoch: frames[epoch]} for key, frames in cells.items()}
-    sheet = frame_sheets([""], labels, at_epoch, GRID_SCALE)[epoch]
+    sheet = frame_sheets([""], labels, at_epoch, GRID_SCALE, sides)[epoch]
     write_png(sheet, out_dir / SIDE_BY_SIDE_NAME)
-    sheets = frame_sheets([""], labels, cells, gif_scale)
+    sheets = frame_sheets([""], labels, cells, gif_scale, sides)
     save_gif(list(sheets.values()), out_dir / SIDE_BY_SIDE_GIF_NAME, fps)
     lines = ["# Runs side by side", ""]
     for run, label, folder in zip(runs, labels, folders, strict=True):

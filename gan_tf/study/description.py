@@ -51,7 +51,7 @@ def reach_bullets(
     pilots: Sequence[RunResult] = (),
     threshold: float = max(SCORE_THRESHOLDS),
 ) -> list[str]:
-    """Whether generators draw digits at this budget: per setting of the grid, the best
+    """Whether generators draw data-like images at this budget: per setting of the grid, the best
     variant by mean final score and how many runs reached score `threshold`; then, per
     setting only the pilots have, what they reached and when."""
     grid, others, budget = reach(analysis, pilots, threshold)
@@ -228,7 +228,7 @@ def quality_bullet(setting: str, analysis: Analysis) -> str | None:
     if recall_clear and not precision_clear:
         text += (
             ". What moved is how much of the data's variety the samples cover, not how "
-            f"data-like each sample is: {'less' if recall.r < 0 else 'more'} varied digits "
+            f"data-like each sample is: {'less' if recall.r < 0 else 'more'} varied samples "
             "rather than worse or better drawn ones"
         )
     elif precision_clear and not recall_clear:

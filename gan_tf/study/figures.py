@@ -273,8 +273,12 @@ def plot_samples(analysis: Analysis, chosen: dict, path: Path) -> None:
             else:
                 ax.text(0.5, 0.5, "no frame", ha="center", va="center", transform=ax.transAxes)
             ax.set_title(caption, fontsize=8)
-    fig.suptitle("Last progress grid of each variant (its lowest seed; the same fixed noise)")
-    _save(fig, path, gray=True)  # black text and grey images: half the bytes
+    title = "Last progress grid of each variant (its lowest seed; the same fixed noise)"
+    if fig.get_figwidth() < 6:  # too narrow for one line (one or two variants)
+        title = title.replace(" (", "\n(")
+    fig.suptitle(title)
+    colour = any(frames[max(frames)].ndim == 3 for _, frames in chosen.values())
+    _save(fig, path, gray=not colour)  # black text and grey images: half the bytes
 
 
 def write_figures(analysis: Analysis, report_dir: Path) -> tuple[list[str], bool]:

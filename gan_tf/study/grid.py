@@ -42,11 +42,13 @@ STUDY_BASE = Config(eval_every=5, checkpoint_every=1, max_checkpoints=1)
 BUDGET_FIELDS = ("epochs", "max_steps_per_epoch", "batch_size", "train_limit", "beta1")
 MEASURE_FIELDS = ("eval_every", "eval_n", "probe_size", "cache_dir")
 DATA_FIELDS = ("dataset", "data")
+MODEL_FIELDS = ("architecture", "image_size", "crop", "channels", "gen_width", "disc_width")
 # ... and, with those that `run_config` sets for each run, every field a study decides.
 STUDY_FIELDS = (
     BUDGET_FIELDS
     + MEASURE_FIELDS
     + DATA_FIELDS
+    + MODEL_FIELDS
     + ("activation", "alpha", "gen_lr", "disc_lr", "seed", "out_dir")
 )
 
@@ -76,6 +78,14 @@ class StudyConfig:
 
     def __post_init__(self):
         check_sample_count(self.final_n, "final_n")
+        if self.base.dataset == "folder":
+            # The report reads the classifier score of 10 classes (its thresholds 2, 5, 7):
+            # a folder has its own classes, or none (scored on InceptionV3 features).
+            raise ConfigError(
+                "a study needs 10-class labelled data (mnist, fashion_mnist or cifar10), "
+                "whose classifier score its report reads; a folder of images has not",
+                setting="dataset",
+            )
         for pilot in self.pilots:
             run = RunDir(pilot)
             if run.read_config() is None or not run.metrics.is_file():
@@ -162,7 +172,7 @@ def train_and_evaluate(config: Config, final_n: int) -> str:
     """
     import json
 
-    from gan_tf.data import load_data
+    from gan_tf.data import load_run_data
     from gan_tf.evaluation.classifier import load_or_train_classifier
     from gan_tf.evaluation.quality import Evaluator
     from gan_tf.evaluation.sampling import load_generator
@@ -177,7 +187,7 @@ def train_and_evaluate(config: Config, final_n: int) -> str:
         return "diverged"
     except RunDirBusy:
         return "busy"
-    data = load_data(config.dataset, config.data)
+    data = load_run_data(config)
     classifier, info = load_or_train_classifier(data, config.cache_dir, verbose=0)
     evaluator = Evaluator(classifier, data, n=final_n, seed=0, info=info)
     run.write_evaluation(evaluator.report(load_generator(run.path), seed=config.seed))
@@ -242,7 +252,7 @@ def run_study(
     Returns:
         The path of report.md, built from every finished run in the folder.
     """
-    from gan_tf.data import load_data
+    from gan_tf.data import load_run_data
     from gan_tf.evaluation.classifier import load_or_train_classifier
 
     # A pilot the report cannot read is found now, not after hours of training.
@@ -254,7 +264,7 @@ def run_study(
     index, count = shard
     out_dir = Path(study.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = load_data(study.base.dataset, study.base.data)
+    data = load_run_data(study.base)
     grid = study.grid()
     mine = [(i, run) for i, run in enumerate(grid, start=1) if (i - 1) % count == index]
     pending = []

@@ -142,7 +142,7 @@ def relapse_section(groups: Sequence[Group]) -> list[str]:
     text = (
         f"At the start, {len(start.began)} of {start.evaluated} evaluated runs met the "
         f"collapse rule at their first evaluation(s), the latest up to epoch "
-        f"{max(start.began):g}, before their generators drew digits"
+        f"{max(start.began):g}, before their generators drew recognisable images"
         if start.began
         else f"All {start.evaluated} evaluated runs passed the collapse rule from their first "
         "evaluation on"

@@ -21,7 +21,7 @@ import tensorflow as tf
 from gan_tf.config import Config
 from gan_tf.data import (
     image_channels,
-    load_data,
+    load_run_data,
     make_dataset,
     steps_per_epoch,
     training_images,
@@ -107,14 +107,7 @@ def train(
     run = RunDir(config.out_dir)
     # Check everything before writing anything: a bad flag or data file leaves no trace.
     preflight = check_run_dir(run, config, allow_changes, restart)
-    data = load_data(
-        config.dataset,
-        config.data,
-        config.image_size,
-        config.crop,
-        config.channels,
-        config.cache_dir,
-    )
+    data = load_run_data(config)
     images = training_images(data, config)
     if image_channels(images) != config.image_shape[-1]:
         # A grey folder (a folder's default is colour): stored, so that a resume builds the
