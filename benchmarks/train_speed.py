@@ -111,11 +111,18 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 
 
 class TutorialStyle:
-    """The tutorial's step and dataset (`benchmarks.tutorial`), one Python call per batch."""
+    """The tutorial's step and dataset (`benchmarks.tutorial`), one Python call per batch.
 
-    def __init__(self, train_images: np.ndarray, batch_size: int):
-        models = make_tutorial_models(NOISE_DIM)
-        self.train_step = make_tutorial_train_step(*models, batch_size, NOISE_DIM)
+    Args:
+        train_images: uint8 images.
+        batch_size: images per step.
+        models: (generator, discriminator, their two optimizers) for the tutorial's step to
+            train (default: the tutorial's own networks); `noise_dim` must fit them.
+    """
+
+    def __init__(self, train_images: np.ndarray, batch_size: int, models=None, noise_dim=NOISE_DIM):
+        models = models or make_tutorial_models(noise_dim)
+        self.train_step = make_tutorial_train_step(*models, batch_size, noise_dim)
         dataset = make_tutorial_dataset(train_images, batch_size, BUFFER_SIZE)
         # Repeated so that a block may run past an epoch's end; no block here does.
         self.iterator = iter(dataset.repeat())
@@ -149,13 +156,21 @@ class GanTf:
         float(losses["gen_loss"])  # wait for the device, as the loop does at its checks
 
 
-def compare(train_images, config: Config, blocks: int, block_steps: int) -> dict:
+def compare(
+    train_images, config: Config, blocks: int, block_steps: int, same_models: bool = False
+) -> dict:
     """Median seconds per step of (a) and (b), blocks interleaved after one warm-up block each.
 
     The side that goes first swaps from block to block, so neither always follows the other.
+    With `same_models`, the tutorial's step trains networks of `config`'s architecture (a
+    second copy, built alike) instead of the tutorial's: the step and pipeline compared alone.
     """
+    tutorial_models = build_models(config) if same_models else None
     runners = [
-        ("tutorial", TutorialStyle(train_images, config.batch_size)),
+        (
+            "tutorial",
+            TutorialStyle(train_images, config.batch_size, tutorial_models, config.noise_dim),
+        ),
         ("gan_tf", GanTf(train_images, config)),
     ]
     for _, runner in runners:
