@@ -61,6 +61,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="32 and 64 pixels, batch 32, 2 steps twice; the comparison at 64 px, batch 32; "
         "a 10,000-image folder; 2 steps for the peak memory",
     )
+    parser.add_argument(
+        "--sizes",
+        type=positive_int,
+        nargs="+",
+        choices=(32, 64, 128),
+        help="image sizes of the DCGAN rows (default: 32 64 128; --quick: 32 64); 32 and 64 "
+        "are always decoded, for the large folder and the comparison",
+    )
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--steps", type=positive_int, default=2, help="steps per timed call")
     parser.add_argument("--repeats", type=positive_int, default=3)
@@ -148,7 +156,7 @@ def main(argv=None) -> None:
     print(*machine_lines(), sep="\n")
     print(f"command: {command_line('benchmarks.own_images')}\n", flush=True)
 
-    sizes = (32, 64) if args.quick else (32, 64, 128)
+    sizes = tuple(sorted({32, 64, *(args.sizes or ((32, 64) if args.quick else (128,)))}))
     print("### Decoding the folder\n")
     print("| image size | first load s | from the cache s | images |")
     print("|---|---|---|---|")
