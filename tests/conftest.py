@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -228,20 +230,38 @@ def tiny_args(data, out, epochs) -> list[str]:
     ]  # fmt: skip
 
 
+def user_env(**extra) -> dict:
+    """The environment of a user who set no TF_CPP_MIN_LOG_LEVEL (this file sets one)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return {**env, **extra}
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> dict[str, Path]:
-    """A 2-epoch run folder trained by the train command with `tiny_args` on `labelled_data()`
-    (checkpoints ckpt-2 and ckpt-4): {"data": its .npz, "run": the folder}. Shared by the
-    whole session: copy the folder before changing anything in it."""
+    """A 2-epoch run folder trained from scratch with `tiny_args` on `labelled_data()`
+    (checkpoints ckpt-2 and ckpt-4) by `python -m gan_tf.train --quiet` in a process of its
+    own, as a user runs it (`user_env`): {"data": its .npz, "run": the folder, "stdout",
+    "stderr": what the command printed}. Shared by the whole session: copy the folder before
+    changing anything in it."""
 
     def build(folder):
-        from gan_tf.cli import train
-
         np.savez(folder / "data.npz", **labelled_data()._asdict())
-        assert train.main([*tiny_args(folder / "data.npz", folder / "run", 2), "--quiet"]) == 0
+        args = [*tiny_args(folder / "data.npz", folder / "run", 2), "--quiet"]
+        result = subprocess.run(
+            [sys.executable, "-m", "gan_tf.train", *args],
+            capture_output=True, text=True, cwd=REPO, env=user_env(), timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        (folder / "stdout.txt").write_text(result.stdout)
+        (folder / "stderr.txt").write_text(result.stderr)
 
     folder = made_once(tmp_path_factory, "tiny_run", build)
-    return {"data": folder / "data.npz", "run": folder / "run"}
+    return {
+        "data": folder / "data.npz",
+        "run": folder / "run",
+        "stdout": (folder / "stdout.txt").read_text(),
+        "stderr": (folder / "stderr.txt").read_text(),
+    }
 
 
 @pytest.fixture(scope="session")

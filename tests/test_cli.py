@@ -52,9 +52,9 @@ def test_help_subprocess():
 
 @pytest.mark.slow
 def test_tiny_cli_run_then_resume_then_generate(tmp_path, tiny_run, capsys):
-    """conftest's `tiny_run` (2 epochs, trained in-process by the train command's main;
-    test_quiet.py trains a run from scratch with `python -m gan_tf.train`), resumed by
-    `python -m gan_tf.train` in a process of its own, then drawn from and made a GIF of."""
+    """conftest's `tiny_run` (2 epochs, trained from scratch by `python -m gan_tf.train`),
+    resumed by `python -m gan_tf.train` in a process of its own, then drawn from and made a
+    GIF of."""
     import shutil
 
     import imageio.v3 as iio

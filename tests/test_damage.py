@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
@@ -18,7 +19,7 @@ from gan_tf.cli.common import run_command
 from gan_tf.images import make_gif
 from gan_tf.rundir import read_metrics
 
-from conftest import copy_classifier, labelled_data, made_once, refused, snapshot, tiny_args
+from conftest import labelled, labelled_data, made_once, refused, snapshot, tiny_args
 
 PROG = "python -m gan_tf.train"
 
@@ -196,16 +197,33 @@ def test_checkpoint_debris_is_cleaned(resumed):
 
 
 @pytest.mark.slow
-def test_corrupt_cached_classifier_is_rebuilt(made, trained_classifier, tmp_path, capsys):
-    run = tmp_path / "run"
+def test_corrupt_cached_classifier_is_rebuilt(trained_classifier, tmp_path, capsys):
+    from gan_tf.data import Data
+    from gan_tf.evaluation.classifier import CLASSIFIER_EPOCHS, fingerprint
+
+    # Small labelled data, so that training its classifier again takes seconds.
+    x_train, y_train = labelled(240, 0)
+    x_test, y_test = labelled(60, 1)
+    data = tmp_path / "data.npz"
+    np.savez(data, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    key = fingerprint(Data(x_train, y_train, x_test, y_test), CLASSIFIER_EPOCHS)
+    # Its cached classifier, where this run looks for it (the session's, recorded as this
+    # data's), then damaged.
     cache = tmp_path / "cache"
-    cached = copy_classifier(trained_classifier[1], cache)  # where this run looks for it
+    cache.mkdir()
+    cached = cache / f"classifier-{key[:16]}.keras"
+    source = Path(trained_classifier[1]["path"])
+    shutil.copy(source, cached)
+    info = json.loads(source.with_suffix(".json").read_text())
+    cached.with_suffix(".json").write_text(json.dumps({**info, "fingerprint": key}))
     corrupt(cached, keep=100)
-    args = [*tiny_args(made["data"], run, 1), "--eval-every", "1", "--eval-n", "20"]
+    run = tmp_path / "run"
+    args = [*tiny_args(data, run, 1), "--eval-every", "1", "--eval-n", "20"]
     assert train.main([*args, "--cache-dir", str(cache)]) == 0
     assert "damaged: training it again" in capsys.readouterr().out
     assert np.isfinite(read_metrics(run / "metrics.csv")[-1]["fd"])
     assert [p.name for p in cache.glob("classifier-*.keras")] == [cached.name]  # replaced
+    assert json.loads(cached.with_suffix(".json").read_text())["fingerprint"] == key
 
 
 @pytest.mark.parametrize("command", [generate.main, evaluate.main], ids=["generate", "evaluate"])

@@ -180,8 +180,10 @@ def test_notebook_runs_outside_the_repository(tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     for cell in code_cells(nb.cells):  # what is checked below must come from this execution
         cell.outputs, cell.execution_count = [], None
+    # Two epochs for the main run (two frames, a GIF of both, the grid of epoch 2 redrawn from
+    # its checkpoint); one for each of the two study runs, which are there to be compared.
     tiny = {"EPOCHS": 2, "STEPS_PER_EPOCH": 3, "BATCH_SIZE": 32}
-    tiny |= {"STUDY_EPOCHS": 2, "STUDY_STEPS_PER_EPOCH": 3}
+    tiny |= {"STUDY_EPOCHS": 1, "STUDY_STEPS_PER_EPOCH": 3}
     inject_parameters(nb, **tiny, OUT_DIR=str(out_dir), DATA=str(data))
     # gan_tf importable the way an installed package is, not through the kernel's folder.
     pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
@@ -206,15 +208,17 @@ def test_notebook_runs_outside_the_repository(tmp_path):
     assert re.search(r"diagnostic\s+relu\s+leaky_relu", text)
     assert re.search(r"dead_channels_2\s+[\d.e+-]+\s+[\d.e+-]+", text)
     assert "redraws the grid of epoch 2 exactly: True" in text
-    # Each run wrote its two frames into a folder named after its settings, in OUT_DIR: the
+    # Each run wrote a frame per epoch into a folder named after its settings, in OUT_DIR: the
     # main run at the DCGAN paper's Adam, the two study runs at the stressed setting.
-    runs = sorted(p.name for p in out_dir.iterdir())
-    suffix = f"_{data.stem}_b32_e2_s3_seed0"
-    prefixes = ("dcgan_lr0.0002_beta0.5", "relu_lr0.001_beta0.9", "leaky_relu_lr0.001_beta0.9")
-    assert runs == sorted(f"{p}{suffix}" for p in prefixes)
-    for run in runs:
-        assert (out_dir / run / "image_at_epoch_0002.png").is_file(), run
-        assert not (out_dir / run / "image_at_epoch_0003.png").exists(), run
+    runs = {
+        f"dcgan_lr0.0002_beta0.5_{data.stem}_b32_e2_s3_seed0": 2,
+        f"relu_lr0.001_beta0.9_{data.stem}_b32_e1_s3_seed0": 1,
+        f"leaky_relu_lr0.001_beta0.9_{data.stem}_b32_e1_s3_seed0": 1,
+    }
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(runs)
+    for run, epochs in runs.items():
+        assert (out_dir / run / f"image_at_epoch_{epochs:04d}.png").is_file(), run
+        assert not (out_dir / run / f"image_at_epoch_{epochs + 1:04d}.png").exists(), run
     assert list(elsewhere.iterdir()) == []  # nothing written beside the notebook's kernel
 
 

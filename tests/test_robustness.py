@@ -1,6 +1,7 @@
 """Never lose a run: signals, kill -9, divergence, locks, disk full, and every bad flag."""
 
 import errno
+import json
 import os
 import queue
 import shutil
@@ -80,13 +81,18 @@ def assert_same_losses(rows, straight):
         assert a["disc_loss"] == pytest.approx(b["disc_loss"], rel=1e-5)
 
 
-# `python -m gan_tf.train ARGS` that stops for good at the moment its first argument names,
-# printing "paused" there, so that a kill -9 lands at exactly that moment:
+# Training processes that stop for good at a given moment, printing "paused PID" there, so
+# that a kill -9 lands at exactly that moment. `python -c PAUSING_TRAIN` imports TensorFlow and
+# the train command once, runs nothing with them, then forks one such process for each line
+# it reads (JSON: [moment, ARGS]), which runs the train command on ARGS as `python -m
+# gan_tf.train ARGS` does, and prints "ended" once that process is gone. Forking spares each
+# training process the seconds of TensorFlow's import; it is still a process of its own,
+# started before TensorFlow ran anything, and killed with SIGKILL. The moments:
 #   write:NAME  a file's atomic write is done but for renaming its temporary onto NAME
 #   save:K      the process's K-th checkpoint save is about to start
 #   step:K      the process's K-th training step is about to start (one step a call)
 PAUSING_TRAIN = """
-import itertools, os, sys, time
+import itertools, json, os, sys, time, traceback
 from pathlib import Path
 
 import tensorflow as tf
@@ -97,53 +103,115 @@ from gan_tf.cli.train import main
 def pause_before(function, now):
     def paused(*args, **kwargs):
         if now(*args):
-            print("paused", flush=True)
+            print(f"paused {os.getpid()}", flush=True)
             time.sleep(600)
         return function(*args, **kwargs)
 
     return paused
 
 
-kind, _, what = sys.argv[1].partition(":")
-calls = itertools.count(1)
-nth = lambda *_: next(calls) == int(what)
-hooks = {}
-if kind == "write":
-    os.replace = pause_before(os.replace, lambda src, dst, *_: Path(dst).name == what)
-elif kind == "save":
-    tf.train.CheckpointManager.save = pause_before(tf.train.CheckpointManager.save, nth)
-else:
-    hooks["wrap_train_steps"] = lambda steps: pause_before(steps, nth)
-sys.exit(main(sys.argv[2:], **hooks))
+def train(moment, args):
+    kind, _, what = moment.partition(":")
+    calls = itertools.count(1)
+    nth = lambda *_: next(calls) == int(what)
+    hooks = {}
+    if kind == "write":
+        os.replace = pause_before(os.replace, lambda src, dst, *_: Path(dst).name == what)
+    elif kind == "save":
+        tf.train.CheckpointManager.save = pause_before(tf.train.CheckpointManager.save, nth)
+    else:
+        hooks["wrap_train_steps"] = lambda steps: pause_before(steps, nth)
+    return main(args, **hooks)
+
+
+while line := sys.stdin.readline():
+    pid = os.fork()
+    if pid == 0:  # the training process
+        code = 1
+        try:
+            code = train(*json.loads(line))
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.waitpid(pid, 0)
+    print("ended", flush=True)
 """
 
 
-def kill_9_at(pause_at, args):
-    """Trains in a subprocess until it pauses at `pause_at` (see PAUSING_TRAIN), then
-    kills it with SIGKILL there."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSING_TRAIN, pause_at, *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = queue.Queue()  # read on a thread, so that waiting for a line can time out
+class PausingTrain:
+    """A `PAUSING_TRAIN` process, started when first needed, and again after a failure left
+    it in doubt."""
 
-    def pump():
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
+    def __init__(self):
+        self.process = None
 
-    threading.Thread(target=pump, daemon=True).start()
-    output = []
-    try:
-        while (line := lines.get(timeout=120)) != "paused\n":
-            assert line is not None, f"ended before {pause_at}:\n{''.join(output[-20:])}"
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PAUSING_TRAIN],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, which its forks join
+            # No thread of OpenBLAS's (numpy's) running when it forks: only the forking one.
+            env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+        )
+        self.lines = queue.Queue()  # read on a thread, so that waiting for a line can time out
+
+        def pump(process, lines):
+            for line in process.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, args=(self.process, self.lines), daemon=True).start()
+
+    def stop(self):
+        """Kills it, and any training process it forked."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+    def kill_9_at(self, pause_at, args):
+        """Trains in a process of its own until it pauses at `pause_at`, then kills it with
+        SIGKILL there, and waits until it is gone."""
+        if self.process is None:
+            self.start()
+        output = []
+
+        def next_line(timeout):
+            line = self.lines.get(timeout=timeout)
+            assert line is not None, f"PAUSING_TRAIN ended:\n{''.join(output[-20:])}"
             output.append(line)
+            return line
+
+        try:
+            self.process.stdin.write(json.dumps([pause_at, args]) + "\n")
+            self.process.stdin.flush()
+            while not (line := next_line(120)).startswith("paused "):
+                assert line != "ended\n", f"ended before {pause_at}:\n{''.join(output[-20:])}"
+            os.kill(int(line.split()[1]), signal.SIGKILL)
+            while next_line(60) != "ended\n":
+                pass
+        except BaseException:
+            self.stop()  # nothing left running, and the next test starts a new one
+            raise
+
+
+@pytest.fixture(scope="module")
+def pausing_train():
+    """The `PAUSING_TRAIN` process of this module's tests (one TensorFlow import for all)."""
+    trainer = PausingTrain()
+    try:
+        yield trainer
     finally:
-        process.kill()
-        process.wait()
+        trainer.stop()
 
 
 def assert_run_intact(out, epochs):
@@ -265,7 +333,7 @@ def test_second_ctrl_c_interrupts_at_once():
 
 
 @pytest.mark.slow
-def test_kill_9_at_fixed_points_then_resume(tmp_path, data, straight):
+def test_kill_9_at_fixed_points_then_resume(tmp_path, data, straight, pausing_train):
     """Kills a real training process, each time at a fixed moment of a run: at start-up, in
     an epoch's steps, between an epoch's files and its checkpoint, between a checkpoint and
     the next epoch. Each resumption must lose nothing but the epoch it was in."""
@@ -280,17 +348,17 @@ def test_kill_9_at_fixed_points_then_resume(tmp_path, data, straight):
         return int(latest_checkpoint(out).rsplit("-", 1)[1]) // steps
 
     # Start-up: the lock taken, config.json half written, no model built yet.
-    kill_9_at("write:config.json", args)
+    pausing_train.kill_9_at("write:config.json", args)
     assert not (out / "config.json").exists() and list(out.glob(".config.tmp-*"))
     # Epoch 2, 2 steps done of 4: no file written since epoch 1's checkpoint.
-    kill_9_at(f"step:{steps + 3}", args)
+    pausing_train.kill_9_at(f"step:{steps + 3}", args)
     assert epochs_done() == [1] and checkpoint_epoch() == 1
     # Resumed at epoch 2; its image and metrics row written, its checkpoint not.
-    kill_9_at("save:1", args)
+    pausing_train.kill_9_at("save:1", args)
     assert epochs_done() == [1, 2] and checkpoint_epoch() == 1
     assert (out / "image_at_epoch_0002.png").is_file()
     # Resumed at epoch 2 again; killed after its checkpoint, before epoch 3's first step.
-    kill_9_at(f"step:{steps + 1}", args)
+    pausing_train.kill_9_at(f"step:{steps + 1}", args)
     assert epochs_done() == [1, 2] and checkpoint_epoch() == 2
 
     assert main([*args, "--quiet"]) == 0
@@ -299,12 +367,14 @@ def test_kill_9_at_fixed_points_then_resume(tmp_path, data, straight):
 
 
 @pytest.mark.slow
-def test_kill_9_before_the_first_checkpoint_resumes_with_the_same_command(tmp_path, data, straight):
+def test_kill_9_before_the_first_checkpoint_resumes_with_the_same_command(
+    tmp_path, data, straight, pausing_train
+):
     """Epoch 1's metrics row and image are written, its checkpoint not: the run must start
     over at epoch 1 (not refuse), and end as if it had never been killed."""
     out = tmp_path / "killed"
     args = cli_args(data, out, epochs=2, steps=STEPS)
-    kill_9_at("save:1", args)
+    pausing_train.kill_9_at("save:1", args)
     assert [r["epoch"] for r in read_metrics(out / "metrics.csv")] == [1]
     assert latest_checkpoint(out) is None
     assert main([*args, "--quiet"]) == 0
