@@ -316,20 +316,37 @@ def test_interrupted_epoch_needs_the_same_batches(tmp_path, interrupted, capsys)
     assert "finish it with the same --batch-size" in capsys.readouterr().err
 
 
+def _wait_for_stop(stop):
+    for _ in range(100):  # the handler runs between bytecodes, soon after
+        if stop["signal"]:
+            return
+        time.sleep(0.01)
+
+
 def test_second_ctrl_c_interrupts_at_once():
     # Python's own handler, or what a pytest-xdist worker runs under (SIG_IGN).
     before = signal.getsignal(signal.SIGINT)
     with signals.stop_requests() as stop:
         os.kill(os.getpid(), signal.SIGINT)
-        for _ in range(100):  # the handler runs between bytecodes, soon after
-            if stop["signal"]:
-                break
-            time.sleep(0.01)
+        _wait_for_stop(stop)
         assert stop["signal"] == "SIGINT"  # the first only asks to stop
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)  # the handler runs here, between bytecodes
     assert signal.getsignal(signal.SIGINT) is before  # put back as it was
+
+
+def test_more_sigterms_leave_the_stop_to_finish():
+    """A study worker whose parent dies gets a SIGTERM per thread of that parent: the first
+    asks to stop, the others must not cut its checkpoint short."""
+    with signals.stop_requests() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        _wait_for_stop(stop)
+        assert stop["signal"] == "SIGTERM"
+        for _ in range(3):
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)  # no KeyboardInterrupt here
+        assert stop["signal"] == "SIGTERM"
 
 
 @pytest.mark.slow

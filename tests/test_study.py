@@ -324,8 +324,8 @@ def _alive(pids) -> list[int]:
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process table from /proc")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill -9"])
 def test_stopping_a_study_stops_its_workers(tmp_path, trained_classifier, stop):
-    """study --jobs 2 stopped by SIGTERM (one line, exit 130) or kill -9: within 10 s no
-    process of the study is left, and each worker's run keeps a checkpoint to resume."""
+    """study --jobs 2 stopped by SIGTERM (one line, exit 130) or kill -9: soon no process of
+    the study is left, and each worker's run keeps a checkpoint to resume."""
     study = tiny_study(tmp_path)
     # The study's own classifier, trained already (test_two_shards_share_one_study_folder
     # trains one): the workers start at once.
@@ -345,9 +345,8 @@ def test_stopping_a_study_stops_its_workers(tmp_path, trained_classifier, stop):
         for name in ("relu_lr0.0001_seed0", "leaky_relu_0.2_lr0.0001_seed0")
     ]
     deadline = time.monotonic() + 300
-    while not all(len(RunDir(run).read_metrics()) >= 2 for run in runs if run.is_dir()) or not all(
-        run.is_dir() for run in runs
-    ):
+    # Both workers past their first epoch: each has traced its steps and is training.
+    while not all(run.is_dir() and RunDir(run).read_metrics() for run in runs):
         assert study_process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "the workers never trained"
         time.sleep(0.5)
@@ -355,7 +354,9 @@ def test_stopping_a_study_stops_its_workers(tmp_path, trained_classifier, stop):
     assert len(workers) >= 2
     study_process.send_signal(stop)
     study_process.wait(timeout=60)
-    deadline = time.monotonic() + 10
+    # Each worker saves a checkpoint before it ends: seconds, more on 2 cores shared with
+    # other tests. What must not happen is a worker left training on its own.
+    deadline = time.monotonic() + 30
     while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(workers), "workers outlived the study"

@@ -141,10 +141,10 @@ def test_other_architecture_in_out_dir_is_refused(tmp_path, two_epochs):
     assert (out / "config.json").read_text() == before  # nothing overwritten
 
 
-def test_bfloat16_xla_and_several_steps_per_call(tmp_path, npz_path):
+def test_float16_xla_and_several_steps_per_call(tmp_path, npz_path):
     out = tmp_path / "fast"
     config = tiny(
-        out, npz_path, mixed_precision="bfloat16", jit_compile=True, steps_per_call=2,
+        out, npz_path, mixed_precision="float16", jit_compile=True, steps_per_call=2,
         max_steps_per_epoch=3,
     )  # fmt: skip
     history = train(config, verbose=0)

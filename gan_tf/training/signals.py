@@ -12,8 +12,11 @@ from collections.abc import Iterator
 def stop_requests() -> Iterator[dict]:
     """Turns the first Ctrl-C or SIGTERM into a request to stop at the next step boundary.
 
-    A second Ctrl-C raises KeyboardInterrupt at once. Every file is written
-    atomically, so even that leaves the last good one of each in place.
+    A second Ctrl-C raises KeyboardInterrupt at once (a person in a hurry). Every file is
+    written atomically, so even that leaves the last good one of each in place. Further
+    SIGTERMs change nothing: a supervisor that means "now" sends SIGKILL, and a study worker
+    gets a SIGTERM for each thread of its dying parent (Linux's parent-death signal), which
+    must not cut short the checkpoint the first one asked for.
     Outside the main thread (where handlers cannot be set) nothing changes.
 
     Yields:
@@ -25,9 +28,10 @@ def stop_requests() -> Iterator[dict]:
         return
 
     def request_stop(signum, frame):
-        if state["signal"] is not None:
+        if state["signal"] is None:
+            state["signal"] = signal.Signals(signum).name
+        elif signum == signal.SIGINT:
             raise KeyboardInterrupt
-        state["signal"] = signal.Signals(signum).name
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
