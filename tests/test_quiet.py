@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from gan_tf.study.grid import _without_predict_retracing_warnings
+from gan_tf.study.grid import without_predict_retracing_warnings
 
 from conftest import REPO, user_env
 
@@ -120,7 +120,7 @@ def test_study_runs_drop_only_the_predict_retracing_warning():
     step = "6 out of the last 11 calls to <function step at 0x7f> triggered tf.function retracing."
     logger.addHandler(handler)
     try:
-        with _without_predict_retracing_warnings():
+        with without_predict_retracing_warnings():
             for message in (predict, step, "something else"):
                 logger.warning(message)
         logger.warning(predict)

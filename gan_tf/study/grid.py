@@ -142,7 +142,7 @@ def _not_predict_retracing(record: logging.LogRecord) -> bool:
 
 
 @contextlib.contextmanager
-def _without_predict_retracing_warnings():
+def without_predict_retracing_warnings():
     """Drops TensorFlow's warning that Keras' predict function "triggered tf.function
     retracing", which a study's runs in one process set off though nothing retraces.
 
@@ -162,7 +162,7 @@ def _without_predict_retracing_warnings():
         logger.removeFilter(_not_predict_retracing)
 
 
-@_without_predict_retracing_warnings()
+@without_predict_retracing_warnings()
 def train_and_evaluate(config: Config, final_n: int) -> str:
     """Trains one run of a study, then evaluates it on `final_n` samples.
 
