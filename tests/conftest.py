@@ -26,6 +26,13 @@ REAL_MNIST = Path(os.environ.get("GAN_TF_MNIST", REPO.parent / "shared" / "data"
 REQUIRE_REAL_MNIST = os.environ.get("GAN_TF_REQUIRE_MNIST") == "1"
 
 
+def pytest_collection_modifyitems(items):
+    """The slow tests first, each file's in their order, then the rest: with pytest-xdist
+    (`-n auto`) the many short tests then fill the gaps the long ones leave, rather than
+    one long test running alone at the end while the other CPUs wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def make_images(n: int, seed: int = 0) -> np.ndarray:
     """n uint8 (28, 28) images: a bright blob on black at a random place, digit-like enough."""
     rng = np.random.default_rng(seed)

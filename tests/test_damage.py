@@ -279,6 +279,7 @@ def test_second_interrupt_does_not_claim_a_checkpoint(capsys):
 # Cases an adversarial pass found that the damage matrix above did not cover.
 
 
+@pytest.mark.slow
 def test_relative_data_is_stored_absolute_and_resumes_from_anywhere(made, tmp_path, monkeypatch):
     """A relative --data resumed from another folder must not read what that path means there
     (here: all-zero images of the same name)."""

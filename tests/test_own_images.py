@@ -197,6 +197,7 @@ def test_images_the_classifier_cannot_judge_are_scored_on_inception_features(tmp
     assert fake["fid"] != real["fid"]
 
 
+@pytest.mark.slow
 def test_evaluate_scores_a_colour_run_with_local_inception_weights(colour_run, tmp_path, capsys):
     from gan_tf.cli import evaluate as evaluate_cli
     from gan_tf.evaluation.inception import inception_model

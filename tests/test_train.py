@@ -141,6 +141,7 @@ def test_other_architecture_in_out_dir_is_refused(tmp_path, two_epochs):
     assert (out / "config.json").read_text() == before  # nothing overwritten
 
 
+@pytest.mark.slow
 def test_float16_xla_and_several_steps_per_call(tmp_path, npz_path):
     out = tmp_path / "fast"
     config = tiny(
@@ -164,6 +165,7 @@ def test_finished_run_trains_nothing(tmp_path, two_epochs):
     assert (out / "image_at_epoch_0002.png").stat().st_mtime_ns == frame
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not REAL_MNIST.exists() and not REQUIRE_REAL_MNIST,
     reason=f"real MNIST not found at {REAL_MNIST} (set GAN_TF_MNIST to a folder of IDX files)",
