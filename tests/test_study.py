@@ -327,8 +327,8 @@ def test_stopping_a_study_stops_its_workers(tmp_path, trained_classifier, stop):
     """study --jobs 2 stopped by SIGTERM (one line, exit 130) or kill -9: soon no process of
     the study is left, and each worker's run keeps a checkpoint to resume."""
     study = tiny_study(tmp_path)
-    # The study's own classifier, trained already (test_two_shards_share_one_study_folder
-    # trains one): the workers start at once.
+    # The study's own classifier, trained already (the session's `trained_classifier`): the
+    # workers start training at once.
     copy_classifier(trained_classifier[1], Path(study.out_dir) / "classifier")
     args = [
         sys.executable, "-m", "gan_tf.study", "--variants", "relu", "leaky_relu:0.2",
