@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -225,6 +226,29 @@ def made_once(tmp_path_factory, name: str, build) -> Path:
             build(folder)
             done.touch()
     return folder
+
+
+def trained_once(tmp_path_factory, name: str, config) -> dict:
+    """A run on 48 `make_images` blobs, trained once per session (see `made_once`) with the
+    `Config` that `config(data, out_dir)` returns.
+
+    Returns:
+        {"data": the .npz, "run": the run folder, "history": what train returned}. Tests
+        copy the run folder before training on in it.
+    """
+    from gan_tf.training.loop import train
+
+    def build(folder):
+        np.savez(folder / "data.npz", x_train=make_images(48))
+        history = train(config(folder / "data.npz", folder / "run"), verbose=0)
+        (folder / "history.json").write_text(json.dumps(history))
+
+    folder = made_once(tmp_path_factory, name, build)
+    return {
+        "data": folder / "data.npz",
+        "run": folder / "run",
+        "history": json.loads((folder / "history.json").read_text()),
+    }
 
 
 def tiny_args(data, out, epochs) -> list[str]:

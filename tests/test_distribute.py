@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, made_once, make_images
+from conftest import REPO, trained_once
 
 # The runs of this file. Dropout off: its masks are drawn per replica, so only then is the math
 # identical. 43 of the images at batch 10: four batches split 5 + 5, and a last one of 3, split
@@ -23,20 +23,11 @@ def one_device(tmp_path_factory):
     in this process: what every distributed run must match. {"data": the .npz all the runs
     train on, "run": the run folder, "history": what train returned}."""
     from gan_tf.config import Config
-    from gan_tf.training.loop import train
 
-    def build(folder):
-        np.savez(folder / "data.npz", x_train=make_images(48))
-        data, out = str(folder / "data.npz"), str(folder / "run")
-        history = train(Config(data=data, out_dir=out, epochs=2, **SETTINGS), verbose=0)
-        (folder / "history.json").write_text(json.dumps(history))
+    def config(data, out_dir):
+        return Config(data=str(data), out_dir=str(out_dir), epochs=2, **SETTINGS)
 
-    folder = made_once(tmp_path_factory, "one_device", build)
-    return {
-        "data": folder / "data.npz",
-        "run": folder / "run",
-        "history": json.loads((folder / "history.json").read_text()),
-    }
+    return trained_once(tmp_path_factory, "one_device", config)
 
 
 def assert_same_losses(one_device, history):

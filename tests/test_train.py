@@ -14,7 +14,7 @@ from gan_tf.errors import RunDirError
 from gan_tf.rundir import read_metrics
 from gan_tf.training.loop import train
 
-from conftest import REAL_MNIST, REQUIRE_REAL_MNIST, made_once, make_images
+from conftest import REAL_MNIST, REQUIRE_REAL_MNIST, made_once, trained_once
 
 
 def tiny(out_dir, data, **changes) -> Config:
@@ -44,18 +44,7 @@ def two_epochs(tmp_path_factory):
     """`tiny` trained for 2 epochs, once per session: {"data": its .npz (48 images), "run":
     the run folder, "history": what train returned}. Tests copy the folder before training
     on in it."""
-
-    def build(folder):
-        np.savez(folder / "tiny.npz", x_train=make_images(48))
-        history = train(tiny(folder / "run", folder / "tiny.npz"), verbose=0)
-        (folder / "history.json").write_text(json.dumps(history))
-
-    folder = made_once(tmp_path_factory, "train_two_epochs", build)
-    return {
-        "data": folder / "tiny.npz",
-        "run": folder / "run",
-        "history": json.loads((folder / "history.json").read_text()),
-    }
+    return trained_once(tmp_path_factory, "train_two_epochs", lambda data, out: tiny(out, data))
 
 
 @pytest.fixture(scope="session")
