@@ -80,9 +80,11 @@ FLAG_HELP = {
     # data
     "dataset": "dataset Keras downloads (and caches) when --data is not given; folder: "
     "--data is a folder of your own images",
-    "data": "local data instead of a download: a Keras-format .npz, or a folder of "
-    "IDX files (.gz or raw), e.g. ../shared/data/mnist (none: $GAN_TF_DATA for mnist, "
-    "$GAN_TF_DATA_FASHION_MNIST for fashion_mnist, else a download)",
+    "data": "local data instead of a download: a Keras-format .npz, a folder of IDX files "
+    "(.gz or raw, e.g. ../shared/data/mnist), a folder of your own images (PNG, JPEG, BMP, "
+    "GIF, WebP; class subfolders are labels), or CIFAR-10's python folder or .tar.gz (none: "
+    "$GAN_TF_DATA for mnist, $GAN_TF_DATA_FASHION_MNIST or $GAN_TF_DATA_CIFAR10 for those "
+    "datasets, else a download)",
     "crop": "centre-crop N x N pixels before resizing to the image size (none: the largest "
     "centred square)",
     "buffer_size": "shuffle buffer, in images",
