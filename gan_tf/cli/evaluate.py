@@ -15,6 +15,7 @@ density/coverage, with Keras' ImageNet weights (downloaded once) or --fid-weight
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -33,7 +34,12 @@ from gan_tf.evaluation.sampling import DEFAULT_SEED
 def build_parser() -> ArgumentParser:
     from gan_tf.evaluation.classifier import FINAL_N
 
-    parser = ArgumentParser(prog=command_name("evaluate"), description=__doc__.split("\n")[0])
+    title, _usage, details = __doc__.split("\n\n", 2)
+    parser = ArgumentParser(
+        prog=command_name("evaluate"),
+        description=f"{title}\n\n{details}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("target", type=Path, help="a run folder, or a generator .keras file")
     parser.add_argument(
         "--n",

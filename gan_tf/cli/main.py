@@ -14,10 +14,10 @@ from gan_tf import __version__
 from gan_tf.cli.common import INVOKED_AS
 
 COMMANDS = {
-    "train": "train the tutorial's DCGAN (or resume a run)",
+    "train": "train a DCGAN: the tutorial's networks or the paper's (or resume a run)",
     "generate": "draw images from a trained generator",
     "gif": "build a run's progress GIF from its frames",
-    "evaluate": "score a generator: FD, classifier score, coverage, precision/recall",
+    "evaluate": "score a generator: FD and classifier score, or FID and KID; precision/recall",
     "study": "the ReLU vs LeakyReLU study: a grid of runs and its report",
     "compare": "runs side by side: grids, a GIF and a table of their figures",
     "confirm": "study v3's confirmatory analysis and its report, as its plan fixes it",
