@@ -262,6 +262,76 @@ def test_an_unfinished_run_makes_the_analysis_interim():
     assert result.primary[1].n == 5 and result.primary[0].n == 6
 
 
+# --- The mechanism (exploratory) --------------------------------------------------------------
+
+
+def with_dead_and_grad(run: V3Run, dead: float, grad: float) -> V3Run:
+    """`run` with D's dead layer-2 share varying from epoch to epoch around `dead` (0 stays 0)
+    and the gradient reaching G at `grad`."""
+    rows = []
+    for row in run.rows:
+        wobble = 1 + 0.1 * ((row["epoch"] % 3) - 1)
+        rows.append(row | {"dead_channels_2": dead * wobble, "gen_image_grad_norm": grad})
+    return dataclasses.replace(run, rows=tuple(rows))
+
+
+def test_the_mechanism_correlations_match_scipy():
+    rng = np.random.default_rng(3)
+    runs = [with_dead_and_grad(r, *rng.uniform(0.05, 0.5, 2)) for r in runs_of()]
+    runs.append(with_dead_and_grad(v3run(0.0, 16, 30.0, epochs=8), 0.9, 9.0))  # unfinished
+    m = c.mechanism(runs)
+    finished = runs[:-1]
+
+    def per_run(run):
+        return (
+            np.mean([r["dead_channels_2"] for r in run.rows]),
+            np.mean([r["gen_image_grad_norm"] for r in run.rows]),
+        )
+
+    points = {}
+    for run in finished:
+        points.setdefault(run.arm.variant.alpha, []).append(per_run(run))
+    assert [arm.variant.alpha for arm, _ in m.within] == [0.0, 0.2, 0.3]
+    for arm, correlation in m.within:
+        x, y = np.array(points[arm.variant.alpha]).T
+        assert correlation.n == 6
+        assert correlation.r == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+        assert correlation.low <= correlation.r <= correlation.high and 0 < correlation.p <= 1
+    centred = [np.array(v) - np.mean(v, axis=0) for v in points.values()]
+    x, y = np.concatenate(centred).T
+    assert m.centred.n == 18
+    assert m.centred.r == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+    x, y = np.array([np.mean(v, axis=0) for v in points.values()]).T
+    assert m.between.n == 3
+    assert m.between.r == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+    # The unfinished run's 0.9 is left out; the largest share is a finished run's, layer by layer.
+    assert m.most_dead[0] == 0.0
+    most = max(r["dead_channels_2"] for run in finished for r in run.rows)
+    assert m.most_dead[1] == most < 0.9
+
+
+def test_the_report_words_the_mechanism_or_says_why_it_has_none():
+    from gan_tf.study.confirm_report import confirm_report
+
+    def report(runs):
+        registered = check_preregistration(
+            runs, [entry(r.name, "start", "2026-12-07T02:00:00Z") for r in runs], PLAN
+        )
+        return confirm_report(runs, c.confirm(runs), registered, PLAN)
+
+    rng = np.random.default_rng(4)
+    text = report([with_dead_and_grad(r, *rng.uniform(0.05, 0.5, 2)) for r in runs_of()])
+    assert "### Dead channels and the gradient reaching G" in text
+    assert (
+        "| all runs, centred by arm | 18 |" in text and "| between arms (their means) | 3 |" in text
+    )
+    # No channel ever dead: no spread, so no r, and the report says why rather than printing n/a.
+    text = report([with_dead_and_grad(r, 0.0, 0.3) for r in runs_of(seeds=SEEDS[:3])])
+    assert "No channel of D's first or second layer was dead" in text
+    assert "undefined" in text and "Pearson r" not in text
+    assert math.isnan(c.mechanism(runs_of()).within[0][1].r)  # a constant share: no r either
+
+
 # --- Runs, the log and the pre-registration check ---------------------------------------------
 
 PLAN = Plan("abc1234", "2026-12-07T01:07:23+00:00")

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as scipy_stats
 
-from gan_tf.rundir import DEAD_CHANNELS_2, GRAD_TO_G
+from gan_tf.rundir import DEAD_CHANNELS_1, DEAD_CHANNELS_2, GRAD_TO_G
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_SEEDS, PRIMARY_ALPHAS, Arm, V3Run
 from gan_tf.study.measures import COLLAPSE_RECALL, COLLAPSE_SCORE
 from gan_tf.study.records import as_float
-from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, Interval, holm
+from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, Correlation, Interval, correlate, holm
 
 QUARTER = 0.25  # late FD averages this share of a run's evaluations, the last ones
 DELTA = 14.0  # the smallest difference the design must detect, in FD units
@@ -242,6 +242,11 @@ def collapse_flags(rows: Sequence[dict]) -> int:
     )
 
 
+def _finished(runs: Sequence[V3Run]) -> list[V3Run]:
+    """The runs that reached the end of their budget (a late FD)."""
+    return [run for run in runs if math.isfinite(late_fd(run.rows))]
+
+
 # What the exploratory table summarises per arm: a name and one run's figure.
 EXPLORATORY = {
     "late FD": lambda rows: late_fd(rows),
@@ -271,7 +276,7 @@ def summarise(runs: Sequence[V3Run]) -> list[ArmSummary]:
     """Per arm, in `Arm.order`, the exploratory figures over its finished runs."""
     summaries = []
     for arm in sorted({run.arm for run in runs}, key=Arm.order):
-        rows = [r.rows for r in runs if r.arm == arm and math.isfinite(late_fd(r.rows))]
+        rows = [r.rows for r in _finished(runs) if r.arm == arm]
         figures = {}
         for name, figure in EXPLORATORY.items():
             values = np.asarray([figure(r) for r in rows], dtype=float)
@@ -296,6 +301,52 @@ def exploratory_comparisons(runs: Sequence[V3Run]) -> list[Test]:
 
 
 @dataclasses.dataclass(frozen=True)
+class Mechanism:
+    """The plan's exploratory link of dead channels with the gradient that reaches G, over
+    the finished runs. Per run, the mean over its epochs of the share of D's dead layer-2
+    channels and of the gradient norm reaching G's images (as study v2's mechanism); Pearson's
+    r of the two, with a permutation p and a bootstrap interval (`stats.correlate`): within
+    each arm, pooled after each arm's means are taken from its runs ("centred by arm"), and
+    between the arms' means. r is NaN where the dead share has no spread, as when no channel
+    ever died."""
+
+    most_dead: tuple[float, float]  # the largest dead share of layers 1 and 2, any epoch or run
+    within: list[tuple[Arm, Correlation]]
+    centred: Correlation
+    between: Correlation
+
+
+def mechanism(runs: Sequence[V3Run]) -> Mechanism:
+    """The exploratory correlations of `Mechanism` for `runs` (finished ones only)."""
+    finished = _finished(runs)
+    points = {}  # arm -> [(dead, grad)] per run
+    for run in finished:
+        dead = _mean([as_float(r.get(DEAD_CHANNELS_2)) for r in run.rows])
+        grad = _mean([as_float(r.get(GRAD_TO_G)) for r in run.rows])
+        points.setdefault(run.arm, []).append((dead, grad))
+    arms = sorted(points, key=Arm.order)
+    within, centred_x, centred_y = [], [], []
+    for arm in arms:
+        dead, grad = np.asarray(points[arm]).T
+        within.append((arm, correlate(dead, grad)[0]))
+        centred_x += list(dead - dead.mean())
+        centred_y += list(grad - grad.mean())
+    # Rounding leaves an arm without spread a few ulps off 0: that is no spread.
+    centred_x = [0.0 if abs(x) < 1e-12 else x for x in centred_x]
+    means = [np.asarray(points[arm]).mean(axis=0) for arm in arms]
+    most = [
+        max((as_float(r.get(column)) for run in finished for r in run.rows), default=NAN)
+        for column in (DEAD_CHANNELS_1, DEAD_CHANNELS_2)
+    ]
+    return Mechanism(
+        (most[0], most[1]),
+        within,
+        correlate(centred_x, centred_y)[0],
+        correlate([m[0] for m in means], [m[1] for m in means])[0],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Confirmation:
     """Everything the report states: the primary family, the seeds complete so far, and the
     exploratory summaries."""
@@ -304,6 +355,7 @@ class Confirmation:
     complete: list[int]
     summaries: list[ArmSummary]
     comparisons: list[Test]
+    mechanism: Mechanism
 
     @property
     def interim(self) -> bool:
@@ -314,5 +366,9 @@ class Confirmation:
 def confirm(runs: Sequence[V3Run]) -> Confirmation:
     """The analysis of study v3's runs, as the plan fixes it."""
     return Confirmation(
-        primary_family(runs), complete_seeds(runs), summarise(runs), exploratory_comparisons(runs)
+        primary_family(runs),
+        complete_seeds(runs),
+        summarise(runs),
+        exploratory_comparisons(runs),
+        mechanism(runs),
     )

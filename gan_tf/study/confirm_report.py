@@ -18,7 +18,9 @@ from gan_tf.study.confirm import (
     PLANNING_SD,
     POWER_TARGET,
     QUARTER,
+    ArmSummary,
     Confirmation,
+    Mechanism,
     Test,
     late_fd,
     power,
@@ -26,7 +28,7 @@ from gan_tf.study.confirm import (
 )
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_SEEDS, Plan, Registration, V3Run
 from gan_tf.study.formatting import fmt, fmt_p, table
-from gan_tf.study.stats import SIGNIFICANCE
+from gan_tf.study.stats import SIGNIFICANCE, Correlation
 
 PLAN_PATH = "docs/study/v3/plan.md"
 
@@ -190,8 +192,7 @@ def exploratory_section(confirmation: Confirmation) -> list[str]:
         "Dead channels are the share of the channels of D's second layer that are dead on the "
         "probe batch; grad to G is the gradient norm reaching G's images, averaged over a "
         "run's epochs; a collapse flag is an evaluation with classifier score below 2 or "
-        "recall below 0.01. The plan also names the correlation of dead channels with the "
-        "gradient as exploratory; this report does not compute it.",
+        "recall below 0.01.",
         "",
     ]
     rows = []
@@ -238,7 +239,46 @@ def exploratory_section(confirmation: Confirmation) -> list[str]:
         ]
         header = ["difference", "seeds used", "mean", "95% CI", "d_z", "p (uncorrected)"]
         lines += [*table(header, rows), ""]
-    return lines
+    return lines + mechanism_lines(confirmation.mechanism, confirmation.summaries)
+
+
+def mechanism_lines(m: Mechanism, summaries: Sequence[ArmSummary]) -> list[str]:
+    """The plan's exploratory correlation of dead channels with the gradient reaching G."""
+    runs = sum(s.runs for s in summaries)
+    if not runs:
+        return []
+    heading = ["### Dead channels and the gradient reaching G", ""]
+    first, second = m.most_dead
+    if first == 0 and second == 0:
+        return [
+            *heading,
+            "No channel of D's first or second layer was dead on the probe batch (its "
+            "pre-activation at most 0 at every position of every probe image, which under ReLU "
+            f"means no output and no gradient) at any epoch of the {runs} finished runs. The "
+            "plan's correlation of dead channels with the gradient reaching G is therefore "
+            "undefined: with no dead channel there is nothing to correlate.",
+            "",
+        ]
+    rows = [[f"within {arm.label}", str(c.n), *_r(c)] for arm, c in m.within]
+    rows.append(["all runs, centred by arm", str(m.centred.n), *_r(m.centred)])
+    rows.append(["between arms (their means)", str(m.between.n), *_r(m.between)])
+    header = ["runs", "n", "Pearson r", "95% bootstrap CI", "p (permutation, uncorrected)"]
+    return [
+        *heading,
+        "Per run, the mean over its epochs of the share of D's dead layer-2 channels and of "
+        "the gradient norm reaching G's images. The most channels dead at any epoch of any "
+        f"finished run: {100 * first:.1f}% of layer 1, {100 * second:.1f}% of layer 2. Where "
+        "the dead share does not vary, r is undefined (n/a).",
+        "",
+        *table(header, rows),
+        "",
+    ]
+
+
+def _r(c: Correlation) -> list[str]:
+    if not math.isfinite(c.r):
+        return ["n/a", "n/a", "n/a"]
+    return [f"{c.r:+.2f}", f"{c.low:+.2f} to {c.high:+.2f}", fmt_p(c.p)]
 
 
 def confirm_report(
