@@ -310,6 +310,17 @@ def test_the_mechanism_correlations_match_scipy():
     assert m.most_dead[1] == most < 0.9
 
 
+def test_dead_units_are_each_runs_mean_over_its_epochs():
+    runs = []
+    for i, run in enumerate(runs_of(seeds=SEEDS[:2])):
+        rows = tuple(r | {"dead_units_2": (i + 1) * r["epoch"] / 100} for r in run.rows)
+        runs.append(dataclasses.replace(run, rows=rows))
+    relu = c.summarise(runs)[0]  # the runs of seeds 10 and 11 are the 1st and 4th: i 0 and 3
+    mean, sd = relu.figures["dead units L2"]
+    assert mean == pytest.approx(np.mean([1 * 8.5, 4 * 8.5]) / 100)
+    assert sd == pytest.approx(np.std([0.085, 0.34], ddof=1))
+
+
 def test_the_report_words_the_mechanism_or_says_why_it_has_none():
     from gan_tf.study.confirm_report import confirm_report
 

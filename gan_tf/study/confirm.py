@@ -16,12 +16,13 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as scipy_stats
 
-from gan_tf.rundir import DEAD_CHANNELS_1, DEAD_CHANNELS_2, GRAD_TO_G
+from gan_tf.rundir import DEAD_CHANNELS_1, DEAD_CHANNELS_2, GRAD_TO_G, layer_column
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_SEEDS, PRIMARY_ALPHAS, Arm, V3Run
 from gan_tf.study.measures import COLLAPSE_RECALL, COLLAPSE_SCORE
 from gan_tf.study.records import as_float
 from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, Correlation, Interval, correlate, holm
 
+DEAD_UNITS_2 = layer_column("dead_units", 2)
 QUARTER = 0.25  # late FD averages this share of a run's evaluations, the last ones
 DELTA = 14.0  # the smallest difference the design must detect, in FD units
 PLANNING_SD = 6.57  # sd of a paired late-FD difference in study v2, the plan's basis
@@ -257,6 +258,7 @@ EXPLORATORY = {
     "coverage": lambda rows: _at(rows, EPOCHS, "covered"),
     "dead channels L2, epoch 1": lambda rows: _at(rows, 1, DEAD_CHANNELS_2),
     f"dead channels L2, epoch {EPOCHS}": lambda rows: _at(rows, EPOCHS, DEAD_CHANNELS_2),
+    "dead units L2": lambda rows: _mean([as_float(r.get(DEAD_UNITS_2)) for r in rows]),
     "grad to G": lambda rows: _mean([as_float(r.get(GRAD_TO_G)) for r in rows]),
 }
 

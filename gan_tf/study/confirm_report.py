@@ -190,9 +190,12 @@ def exploratory_section(confirmation: Confirmation) -> list[str]:
         f"finished runs; final FD, score, recall, precision and classes covered are those of "
         f"epoch {EPOCHS}. "
         "Dead channels are the share of the channels of D's second layer that are dead on the "
-        "probe batch; grad to G is the gradient norm reaching G's images, averaged over a "
-        "run's epochs; a collapse flag is an evaluation with classifier score below 2 or "
-        "recall below 0.01.",
+        "probe batch; dead units, the share of its units (channel and position) whose "
+        "pre-activation is at most 0 for every probe image, averaged over a run's epochs (a "
+        "figure the plan does not name; under LeakyReLU such a unit still passes α times its "
+        "gradient); grad to G is the gradient norm reaching G's images, averaged over a run's "
+        "epochs; a collapse flag is an evaluation with classifier score below 2 or recall "
+        "below 0.01.",
         "",
     ]
     rows = []
@@ -221,11 +224,13 @@ def exploratory_section(confirmation: Confirmation) -> list[str]:
                 s.arm.label,
                 mean_sd(f["dead channels L2, epoch 1"], 1, 100, "%"),
                 mean_sd(f[f"dead channels L2, epoch {EPOCHS}"], 1, 100, "%"),
+                mean_sd(f["dead units L2"], 1, 100, "%"),
                 mean_sd(f["grad to G"], None),
                 f"{s.flags} ({s.flagged_runs} of {s.runs} runs)",
             ]
         )
-    header = ["arm", "dead channels L2, epoch 1", f"epoch {EPOCHS}", "grad to G"]
+    header = ["arm", "dead channels L2, epoch 1", f"epoch {EPOCHS}", "dead units L2"]
+    header.append("grad to G")
     header.append("collapse flags (runs with any)")
     lines += [*table(header, rows), ""]
     if confirmation.comparisons:
