@@ -483,9 +483,11 @@ def test_the_command_writes_a_report_that_rebuilds_byte_for_byte(tmp_path, monke
     out = tmp_path / "report" / "report.md"
     argv = [str(runs_dir), "--log", str(log), "--out", str(out)]
     assert main(argv) == 0
-    first = out.read_bytes()
+    first, picture = out.read_bytes(), out.with_name("late_fd.png").read_bytes()
     assert main(argv) == 0
     assert out.read_bytes() == first
+    assert out.with_name("late_fd.png").read_bytes() == picture
+    assert picture.startswith(b"\x89PNG")
     assert "final: 6 of 6 seeds complete" in capsys.readouterr().out
     text = first.decode("utf-8")
     ci = stats.ttest_rel(A02, RELU).confidence_interval(0.95)
@@ -496,6 +498,7 @@ def test_the_command_writes_a_report_that_rebuilds_byte_for_byte(tmp_path, monke
     assert "Interim" not in text and "The answer:" in text
     assert f"python -m gan_tf.confirm {runs_dir} --log {log} --out {out}" in text
     assert "leaky_relu α=0.2, dropout 0 minus relu, dropout 0" in text
+    assert "![Late FD per seed and arm, and every run's FD per epoch](late_fd.png)" in text
     assert "2099-01-01T00:00:00Z" in text and head_commit()[1] in text
 
 
@@ -525,6 +528,16 @@ def test_a_report_before_any_seed_is_complete():
     assert "**Interim: 0 of 6 seeds complete;" in text and "too few seeds to test" in text
     assert "unfinished (3 of 16 epochs)" in text and "power n/a" in text
     assert text == confirm_report(runs, c.confirm(runs), registered, PLAN)
+
+
+def test_the_picture_needs_a_finished_primary_run(tmp_path):
+    from gan_tf.study.confirm_figures import plot_late_fd
+
+    path = tmp_path / "late_fd.png"
+    unfinished = [v3run(0.0, 10, 35.0, epochs=3), v3run(0.2, 10, 35.0, lr=1e-3)]
+    assert plot_late_fd(unfinished, path) is False and not path.exists()
+    assert plot_late_fd([v3run(0.0, 10, 35.0)], path) is True  # one run: no interval, a mark
+    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_command_refuses_a_run_that_started_before_the_plan(tmp_path, monkeypatch, capsys):

@@ -7,8 +7,9 @@ Reads every run folder in RUNS_DIR and the study's log, checks that each run
 first started after the commit that fixed the plan (dated by the git repository of
 the current folder, so run it from the repository root), and writes the report:
 the runs with both times, H1 to H3 with Holm's correction and the plan's readings,
-the power for the seeds used, and the exploratory summaries. Rebuilt from the same
-runs and log, the report is the same file byte for byte.
+the power for the seeds used, and the exploratory summaries; beside it, late_fd.png
+shows each seed's late FD per arm and every run's FD per epoch. Rebuilt from the same
+runs and log, both are the same files byte for byte.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     def body():
         from gan_tf.files import write_text
         from gan_tf.study.confirm import confirm
+        from gan_tf.study.confirm_figures import LATE_FD_NAME, plot_late_fd
         from gan_tf.study.confirm_report import confirm_report
         from gan_tf.study.confirm_runs import (
             PLAN_SEEDS,
@@ -115,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         runs = load_runs(args.runs_dir)
         registrations = check_preregistration(runs, entries, plan)
         result = confirm(runs)
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure = path.with_name(LATE_FD_NAME)
+        drawn = plot_late_fd(runs, figure)
+        if not drawn:
+            figure.unlink(missing_ok=True)  # no finished run: an older picture would mislead
         text = confirm_report(
             runs,
             result,
@@ -122,9 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             plan,
             command=rebuild_command(args),
             missing=unlisted(runs, entries),
+            figure=LATE_FD_NAME if drawn else "",
         )
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_text(path, text)
         state = "interim" if result.interim else "final"
         complete = f"{len(result.complete)} of {len(PLAN_SEEDS)} seeds complete"

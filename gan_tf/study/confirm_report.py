@@ -293,6 +293,7 @@ def confirm_report(
     plan: Plan,
     command: str = "",
     missing: Sequence[str] = (),
+    figure: str = "",
 ) -> str:
     """The text of report.md.
 
@@ -303,6 +304,8 @@ def confirm_report(
         plan: the plan's commit and its time.
         command: the command that rebuilds the report, as the caller spells it ("": none).
         missing: runs the log names that have no folder (`confirm_runs.unlisted`).
+        figure: the file name of `confirm_figures.plot_late_fd`'s picture beside the report
+            ("": none drawn).
     """
     lines = ["# Study v3: the confirmatory analysis", ""]
     if command:
@@ -326,6 +329,16 @@ def confirm_report(
         ]
     lines += runs_section(runs, registrations, missing)
     lines += primary_section(confirmation)
+    if figure:
+        lines += [
+            f"![Late FD per seed and arm, and every run's FD per epoch]({figure})",
+            "",
+            f"*{figure}*: left, each seed's late FD in each primary arm, its arms joined by a "
+            "line (the pairing the tests use), with each arm's mean and its 95% t interval over "
+            "seeds; right, every finished primary run's FD at each epoch, the late window "
+            "shaded, collapse flags marked with a cross.",
+            "",
+        ]
     lines += power_section(confirmation)
     lines += exploratory_section(confirmation)
     return "\n".join(lines).rstrip("\n") + "\n"

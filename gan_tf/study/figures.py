@@ -65,11 +65,12 @@ CURVE_TITLES = {
 PLOT_NAMES = (*CURVE_TITLES, MECHANISM_NAME, SAMPLES_NAME)
 
 
-def _color(index: int):
+def tab10(index: int):
+    """The `index`th colour of matplotlib's tab10 cycle (cycling past 10)."""
     return colormaps["tab10"](index % 10)
 
 
-def _save(fig: Figure, path: Path, gray: bool = False) -> None:
+def save_png(fig: Figure, path: Path, gray: bool = False) -> None:
     """Write `fig` as a PNG; `gray` (a figure drawn in greys only) keeps one channel of four."""
     with atomic_path(path) as tmp:
         if not gray:
@@ -192,12 +193,12 @@ def plot_curves(analysis: Analysis, name: str, path: Path) -> None:
     fig.suptitle(CURVE_TITLES[name].format(n=f", N = {n:,.0f} samples" if math.isfinite(n) else ""))
     note = BAND + (f"\n0 at every epoch, not drawn: {'; '.join(dropped)}" if dropped else "")
     fig.supxlabel(f"epoch\n{note}", fontsize=9)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _variants(analysis: Analysis) -> dict[str, tuple]:
     """A colour per variant label, in report order."""
-    return {v.label: _color(i) for i, v in enumerate(analysis.variants)}
+    return {v.label: tab10(i) for i, v in enumerate(analysis.variants)}
 
 
 def plain_tick(value: float, _=None) -> str:
@@ -250,7 +251,7 @@ def plot_mechanism(analysis: Analysis, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.suptitle("Dead D channels against the gradient reaching G, per run")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 # --- Samples -----------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def plot_samples(analysis: Analysis, chosen: dict, path: Path) -> None:
         title = title.replace(" (", "\n(")
     fig.suptitle(title)
     colour = any(frames[max(frames)].ndim == 3 for _, frames in chosen.values())
-    _save(fig, path, gray=not colour)  # black text and grey images: half the bytes
+    save_png(fig, path, gray=not colour)  # black text and grey images: half the bytes
 
 
 def write_figures(analysis: Analysis, report_dir: Path) -> tuple[list[str], bool]:
