@@ -24,6 +24,7 @@ from gan_tf.study.confirm_runs import (
     V3Run,
     check_preregistration,
     load_runs,
+    logged_hours,
     plan_commit,
     read_log,
     run_name,
@@ -528,6 +529,48 @@ def test_a_report_before_any_seed_is_complete():
     assert "**Interim: 0 of 6 seeds complete;" in text and "too few seeds to test" in text
     assert "unfinished (3 of 16 epochs)" in text and "power n/a" in text
     assert text == confirm_report(runs, c.confirm(runs), registered, PLAN)
+
+
+def timed(run: V3Run, seconds: float) -> V3Run:
+    """`run` with `seconds` of training steps in each epoch."""
+    return dataclasses.replace(run, rows=tuple(r | {"seconds": seconds} for r in run.rows))
+
+
+def test_logged_hours_run_from_the_first_start_to_the_last_finish():
+    entries = [
+        entry("a", "start", "2026-12-07T02:00:00Z"),
+        entry("a", "start", "2026-12-07T05:00:00Z"),  # resumed after a pause
+        entry("a", "finish", "2026-12-07T05:30:00Z"),
+        entry("b", "start", "2026-12-07T06:00:00Z"),
+    ]
+    assert logged_hours(entries, "a") == 3.5
+    assert math.isnan(logged_hours(entries, "b"))  # not finished
+    assert c.training_hours(timed(v3run(0.0, 10, 35.0), 90.0).rows) == 16 * 90 / 3600
+
+
+@pytest.mark.parametrize(
+    "seconds, runs, words",
+    [
+        # 18 runs of 16 x 120 s: 9.6 hours; an arm would add 3.2 more.
+        (120.0, runs_of(), "No stage-2 arm was trained: an arm would add about 3.2 hours"),
+        (30.0, runs_of(), "No stage-2 arm has been trained yet."),
+        (30.0, runs_of(seeds=SEEDS[:2]), "Stage 2 waits for stage 1 to be complete."),
+        (30.0, [*runs_of(), v3run(0.0, 10, 30.0, dropout=0.0)], "Stage-2 arms here: relu, "),
+    ],
+)
+def test_the_report_weighs_the_time_against_the_budget(seconds, runs, words):
+    from gan_tf.study.confirm_report import confirm_report
+
+    runs = [timed(run, seconds) for run in runs]
+    log = []
+    for run in runs:
+        log.append(entry(run.name, "start", "2026-12-07T02:00:00Z"))
+        log.append(entry(run.name, "finish", "2026-12-07T02:45:00Z"))
+    text = confirm_report(runs, c.confirm(runs), check_preregistration(runs, log, PLAN), PLAN)
+    hours = len(runs) * 16 * seconds / 3600
+    assert f"The {len(runs)} runs here spent {hours:.1f} hours in training steps" in text
+    assert f"spans {0.75 * len(runs):.1f} hours" in text and words in text
+    assert f"| {16 * seconds / 60:.0f} | 45 |" in text  # each run's steps and logged minutes
 
 
 def test_the_picture_needs_a_finished_primary_run(tmp_path):

@@ -243,6 +243,15 @@ def collapse_flags(rows: Sequence[dict]) -> int:
     )
 
 
+def training_hours(rows: Sequence[dict]) -> float:
+    """Hours a run spent in training steps: its metrics rows' per-epoch `seconds` summed
+    (evaluations, probes and start-up left out)."""
+    return (
+        sum(as_float(r.get("seconds")) for r in rows if math.isfinite(as_float(r.get("seconds"))))
+        / 3600
+    )
+
+
 def _finished(runs: Sequence[V3Run]) -> list[V3Run]:
     """The runs that reached the end of their budget (a late FD)."""
     return [run for run in runs if math.isfinite(late_fd(run.rows))]

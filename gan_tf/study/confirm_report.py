@@ -25,8 +25,16 @@ from gan_tf.study.confirm import (
     late_fd,
     power,
     seeds_needed,
+    training_hours,
 )
-from gan_tf.study.confirm_runs import EPOCHS, PLAN_SEEDS, Plan, Registration, V3Run
+from gan_tf.study.confirm_runs import (
+    BUDGET_HOURS,
+    EPOCHS,
+    PLAN_SEEDS,
+    Plan,
+    Registration,
+    V3Run,
+)
 from gan_tf.study.formatting import fmt, fmt_p, table
 from gan_tf.study.stats import SIGNIFICANCE, Correlation
 
@@ -74,6 +82,7 @@ def runs_section(
 ) -> list[str]:
     by_run = {r.run: r for r in registrations}
     header = ["run", "arm", "seed", "status", "plan committed", "first start", "after the plan"]
+    header += ["steps (min)", "logged (min)"]
     rows = []
     for run in runs:
         registration = by_run[run.name]
@@ -86,13 +95,60 @@ def runs_section(
                 registration.plan_committed,
                 registration.first_start,
                 "yes" if registration.after_plan else "no",
+                fmt(training_hours(run.rows), 0, 60),
+                fmt(registration.logged_hours, 0, 60),
             ]
         )
     lines = ["## Runs", ""]
-    lines += table(header, rows) if rows else ["No run folder yet."]
+    if rows:
+        lines += [
+            "Steps: the minutes a run spent in training steps (metrics.csv's per-epoch "
+            "seconds; evaluations, probes and start-up left out). Logged: from its first start "
+            "to its finish in the log, pauses and restarts included.",
+            "",
+            *table(header, rows),
+        ]
+    else:
+        lines.append("No run folder yet.")
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
         lines += ["", f"The log names runs with no folder here: {names}."]
+    return [*lines, ""]
+
+
+def budget_section(
+    runs: Sequence[V3Run], registrations: Sequence[Registration], interim: bool
+) -> list[str]:
+    """The study's time against the plan's budget, and what that meant for stage 2."""
+    finished = [run for run in runs if math.isfinite(late_fd(run.rows))]
+    if not finished:
+        return []
+    steps = sum(training_hours(run.rows) for run in runs)
+    logged = sum(r.logged_hours for r in registrations if math.isfinite(r.logged_hours))
+    per_run = sum(training_hours(run.rows) for run in finished) / len(finished)
+    arm = len(PLAN_SEEDS) * per_run
+    lines = [
+        "### Time and the budget",
+        "",
+        f"The {len(runs)} runs here spent {steps:.1f} hours in training steps; the log, from "
+        f"each run's first start to its finish, spans {logged:.1f} hours (pauses and restarts "
+        "included). The plan gives the study "
+        f"about {BUDGET_HOURS:g} hours of CPU and trains a stage-2 arm (every seed of it, "
+        f"{len(PLAN_SEEDS)} runs) only while the total stays within that.",
+    ]
+    stage2 = sorted({run.arm.label for run in runs if not run.arm.primary})
+    if stage2:
+        lines[-1] += f" Stage-2 arms here: {', '.join(stage2)}."
+    elif interim:
+        lines[-1] += " Stage 2 waits for stage 1 to be complete."
+    elif steps + arm > BUDGET_HOURS:
+        lines[-1] += (
+            f" No stage-2 arm was trained: an arm would add about {arm:.1f} hours of steps "
+            f"({60 * per_run:.0f} minutes a run, this study's mean) to the {steps:.1f} that "
+            f"stage 1 took, more than the {BUDGET_HOURS:g} the plan allows."
+        )
+    else:
+        lines[-1] += " No stage-2 arm has been trained yet."
     return [*lines, ""]
 
 
@@ -328,6 +384,7 @@ def confirm_report(
             "",
         ]
     lines += runs_section(runs, registrations, missing)
+    lines += budget_section(runs, registrations, confirmation.interim)
     lines += primary_section(confirmation)
     if figure:
         lines += [

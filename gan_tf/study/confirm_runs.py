@@ -31,6 +31,7 @@ PLAN_BUDGET = {
     "eval_n": 5000,
 }
 EPOCHS = PLAN_BUDGET["epochs"]
+BUDGET_HOURS = 8.0  # the plan's CPU budget for the whole study; stage 2 only within it
 LOG_COLUMNS = ("run", "event", "utc", "plan_commit")
 EVENTS = ("start", "finish")
 
@@ -236,6 +237,17 @@ class Registration:
     plan_committed: str
     after_plan: bool
     plan_commit: str
+    logged_hours: float = float("nan")  # first start to last finish; NaN: not finished
+
+
+def logged_hours(entries: Sequence[LogEntry], run: str) -> float:
+    """Hours from `run`'s first start in the log to its last finish, pauses and restarts
+    included; NaN when the log has no finish for it."""
+    starts = [e.when for e in entries if e.run == run and e.event == "start"]
+    finishes = [e.when for e in entries if e.run == run and e.event == "finish"]
+    if not starts or not finishes:
+        return float("nan")
+    return (max(finishes) - min(starts)).total_seconds() / 3600
 
 
 def check_preregistration(
@@ -270,7 +282,14 @@ def check_preregistration(
         if not after:
             problems.append(f"{run.name} started at {first.utc}, not after the plan")
         registrations.append(
-            Registration(run.name, first.utc, plan.committed, after, first.plan_commit)
+            Registration(
+                run.name,
+                first.utc,
+                plan.committed,
+                after,
+                first.plan_commit,
+                logged_hours(logged, run.name),
+            )
         )
     if problems:
         raise UserError(
