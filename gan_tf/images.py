@@ -257,7 +257,35 @@ def check_gif_target(path: Path) -> None:
                 raise UserError(f"{path} exists and is not a GIF: refusing to write over it")
 
 
-def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4) -> Path:
+def every_nth(epochs: Sequence[int], every: int) -> list[int]:
+    """The epochs a GIF of one frame every `every` epochs shows: the first, each multiple of
+    `every`, and the last (1, 5, 10, ..., 100 for epochs 1 to 100 and every 5)."""
+    if not epochs:
+        return []
+    first, last = epochs[0], epochs[-1]
+    return [e for e in epochs if e in (first, last) or e % every == 0]
+
+
+def shrunk(image: np.ndarray, size: int) -> np.ndarray:
+    """`image` resized (Lanczos, by Pillow) so that its longer side is at most `size` pixels;
+    a smaller image is returned as it is."""
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    if max(height, width) <= size:
+        return image
+    scale = size / max(height, width)
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(image).resize(target, Image.Resampling.LANCZOS))
+
+
+def make_gif(
+    run_dir: str | Path,
+    out: str | Path | None = None,
+    fps: float = 4,
+    every: int = 1,
+    size: int | None = None,
+) -> Path:
     """Writes a run's progress GIF (dcgan.gif) from its image_at_epoch_NNNN.png, in epoch order.
 
     An unreadable frame (or one of another size) is left out, with a warning naming it.
@@ -266,6 +294,10 @@ def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4)
         run_dir: a run folder.
         out: where to write (default: RUN_DIR/dcgan.gif).
         fps: frames per second.
+        every: one frame every `every` epochs (`every_nth`: the first and last always);
+            1, every frame.
+        size: the longest side of each frame in pixels, if smaller than drawn (None: as
+            drawn). With `every`, a GIF small enough to put on a web page.
 
     Returns:
         The GIF's path.
@@ -279,7 +311,10 @@ def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4)
     run = RunDir(run_dir)
     out = Path(out) if out is not None else run.gif
     check_gif_target(out)
-    arrays, bad = read_frames(list(run.frames().values()))
+    if every < 1 or (size is not None and size < 1):
+        raise ValueError(f"every and size must be at least 1, got {every!r} and {size!r}")
+    frames = run.frames()
+    arrays, bad = read_frames([frames[e] for e in every_nth(list(frames), every)])
     if bad:
         names = ", ".join(p.name for p in bad)
         warnings.warn(
@@ -288,4 +323,6 @@ def make_gif(run_dir: str | Path, out: str | Path | None = None, fps: float = 4)
         )
     if not arrays:
         raise FileNotFoundError(f"{run}: no readable {FRAME_GLOB} to make a GIF from")
+    if size is not None:
+        arrays = [shrunk(a, size) for a in arrays]
     return save_gif(arrays, out, fps=fps)

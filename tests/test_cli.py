@@ -247,3 +247,32 @@ def test_abbreviated_flags_are_refused(capsys):
         main(["--epoch", "3"])
     assert info.value.code == 2
     assert "unrecognized arguments: --epoch 3" in capsys.readouterr().err
+
+
+def test_gif_every_nth_epoch_and_shrunk(tmp_path, capsys):
+    """`gif --every 4 --size 20` of ten 30 x 40 frames: epochs 1, 4, 8 and 10 (the first and
+    the last always), each shrunk to 15 x 20; the run's own dcgan.gif is left alone."""
+    import imageio.v3 as iio
+
+    from gan_tf.cli import gif
+    from gan_tf.images import every_nth
+
+    assert every_nth(list(range(1, 101)), 5) == [1, *range(5, 101, 5)]
+    assert (
+        every_nth([3, 4, 5], 10) == [3, 5] and every_nth([7], 3) == [7] and every_nth([], 2) == []
+    )
+    run = tmp_path / "run"
+    run.mkdir()
+    for epoch in range(1, 11):
+        frame = np.full((30, 40, 3), 20 * epoch, np.uint8)
+        iio.imwrite(run / f"image_at_epoch_{epoch:04d}.png", frame)
+    out = tmp_path / "small.gif"
+    assert gif.main([str(run), "--out", str(out), "--every", "4", "--size", "20"]) == 0
+    frames = iio.imread(out, index=None)
+    assert frames.shape[:3] == (4, 15, 20)
+    # The frames are epochs 1, 4, 8, 10 in order: grey levels 20, 80, 160, 200.
+    assert [int(np.median(f[..., 0])) for f in frames] == [20, 80, 160, 200]
+    assert not (run / "dcgan.gif").exists() and str(out) in capsys.readouterr().out
+    # Without the flags: every frame, as drawn.
+    assert gif.main([str(run)]) == 0
+    assert iio.imread(run / "dcgan.gif", index=None).shape[:3] == (10, 30, 40)
