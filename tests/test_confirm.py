@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+import shutil
 import subprocess
 
 import numpy as np
@@ -17,6 +19,7 @@ from gan_tf.config import Config, Variant
 from gan_tf.errors import UserError
 from gan_tf.rundir import write_metrics
 from gan_tf.study import confirm as c
+from gan_tf.study import confirm_explore as e
 from gan_tf.study.confirm_runs import (
     PLAN_BUDGET,
     LogEntry,
@@ -280,7 +283,7 @@ def test_the_mechanism_correlations_match_scipy():
     rng = np.random.default_rng(3)
     runs = [with_dead_and_grad(r, *rng.uniform(0.05, 0.5, 2)) for r in runs_of()]
     runs.append(with_dead_and_grad(v3run(0.0, 16, 30.0, epochs=8), 0.9, 9.0))  # unfinished
-    m = c.mechanism(runs)
+    m = e.mechanism(runs)
     finished = runs[:-1]
 
     def per_run(run):
@@ -316,10 +319,31 @@ def test_dead_units_are_each_runs_mean_over_its_epochs():
     for i, run in enumerate(runs_of(seeds=SEEDS[:2])):
         rows = tuple(r | {"dead_units_2": (i + 1) * r["epoch"] / 100} for r in run.rows)
         runs.append(dataclasses.replace(run, rows=rows))
-    relu = c.summarise(runs)[0]  # the runs of seeds 10 and 11 are the 1st and 4th: i 0 and 3
+    relu = e.summarise(runs)[0]  # the runs of seeds 10 and 11 are the 1st and 4th: i 0 and 3
     mean, sd = relu.figures["dead units L2"]
     assert mean == pytest.approx(np.mean([1 * 8.5, 4 * 8.5]) / 100)
     assert sd == pytest.approx(np.std([0.085, 0.34], ddof=1))
+
+
+def test_other_figures_are_paired_by_seed_as_scipy_pairs_them():
+    tests = {t.what: t for t in e.paired_figures(runs_of())}
+    final = tests["final FD: leaky_relu α=0.2 minus relu"]  # each final FD is its late FD + 3
+    ci = stats.ttest_rel(A02, RELU).confidence_interval(0.95)
+    assert final.n == 6 and (final.low, final.high) == pytest.approx((ci.low, ci.high))
+    assert final.p == pytest.approx(stats.ttest_rel(A02, RELU).pvalue)
+    score = tests["score: leaky_relu α=0.3 minus relu"]  # every score 8: no spread, no test
+    assert score.estimate == 0 and math.isnan(score.p)
+    assert len(tests) == 2 * len(e.PAIRED_FIGURES)
+
+
+def test_collapse_flags_name_their_epochs():
+    runs = runs_of(seeds=SEEDS[:2])
+    first = runs[0]
+    rows = tuple(r | {"recall": 0.001} if r["epoch"] in (1, 2) else r for r in first.rows)
+    runs[0] = dataclasses.replace(first, rows=rows)
+    relu = e.summarise(runs)[0]
+    assert (relu.flags, relu.flagged_runs, relu.flagged_epochs) == (2, 1, (1, 2))
+    assert e.flagged_epochs(rows) == [1, 2] and e.collapse_flags(rows) == 2
 
 
 def test_the_report_words_the_mechanism_or_says_why_it_has_none():
@@ -334,14 +358,21 @@ def test_the_report_words_the_mechanism_or_says_why_it_has_none():
     rng = np.random.default_rng(4)
     text = report([with_dead_and_grad(r, *rng.uniform(0.05, 0.5, 2)) for r in runs_of()])
     assert "### Dead channels and the gradient reaching G" in text
-    assert (
-        "| all runs, centred by arm | 18 |" in text and "| between arms (their means) | 3 |" in text
-    )
+    assert "| pooled, centred by arm | 18 |" in text
+    # Three arm means: r, but no bootstrap interval or permutation p from three points.
+    assert re.search(r"\| between arms \(their means\) \| 3 \| [+-]\d\.\d\d \| n/a \| n/a \|", text)
+    assert "18 of the 18 finished runs had a dead channel" in text
+    # Dead channels in two runs only: too rare to correlate, and the report says so.
+    runs = runs_of()
+    rare = [with_dead_and_grad(r, 0.1 if i < 2 else 0.0, 0.3) for i, r in enumerate(runs)]
+    text = report(rare)
+    assert "2 of the 18 finished runs had a dead channel" in text and "gives no r" in text
+    assert "Pearson r" not in text
     # No channel ever dead: no spread, so no r, and the report says why rather than printing n/a.
     text = report([with_dead_and_grad(r, 0.0, 0.3) for r in runs_of(seeds=SEEDS[:3])])
     assert "No channel of D's first or second layer was dead" in text
     assert "undefined" in text and "Pearson r" not in text
-    assert math.isnan(c.mechanism(runs_of()).within[0][1].r)  # a constant share: no r either
+    assert math.isnan(e.mechanism(runs_of()).within[0][1].r)  # a constant share: no r either
 
 
 # --- Runs, the log and the pre-registration check ---------------------------------------------
@@ -545,32 +576,34 @@ def test_logged_hours_run_from_the_first_start_to_the_last_finish():
     ]
     assert logged_hours(entries, "a") == 3.5
     assert math.isnan(logged_hours(entries, "b"))  # not finished
-    assert c.training_hours(timed(v3run(0.0, 10, 35.0), 90.0).rows) == 16 * 90 / 3600
+    assert e.training_hours(timed(v3run(0.0, 10, 35.0), 90.0).rows) == 16 * 90 / 3600
 
 
 @pytest.mark.parametrize(
-    "seconds, runs, words",
+    "minutes, runs, words",
     [
-        # 18 runs of 16 x 120 s: 9.6 hours; an arm would add 3.2 more.
-        (120.0, runs_of(), "No stage-2 arm was trained: an arm would add about 3.2 hours"),
-        (30.0, runs_of(), "No stage-2 arm has been trained yet."),
-        (30.0, runs_of(seeds=SEEDS[:2]), "Stage 2 waits for stage 1 to be complete."),
-        (30.0, [*runs_of(), v3run(0.0, 10, 30.0, dropout=0.0)], "Stage-2 arms here: relu, "),
+        # 18 runs logged 45 minutes each: 13.5 hours, more than the plan's 8.
+        (45, runs_of(), "No stage-2 arm is trained: stage 1 alone took more than that, 13.5"),
+        (45, runs_of(seeds=SEEDS[:4]), "stage 1 has already taken more than that, 9.0 hours"),
+        (20, runs_of(), "No stage-2 arm has been trained yet."),
+        (20, runs_of(seeds=SEEDS[:2]), "Stage 2 waits for stage 1 to be complete."),
+        (20, [*runs_of(), v3run(0.0, 10, 30.0, dropout=0.0)], "Stage-2 arms here: relu, "),
     ],
 )
-def test_the_report_weighs_the_time_against_the_budget(seconds, runs, words):
+def test_the_report_weighs_the_logged_time_against_the_budget(minutes, runs, words):
+    """The plan counts the time as log.csv logs it; metrics.csv's step time comes beside it."""
     from gan_tf.study.confirm_report import confirm_report
 
-    runs = [timed(run, seconds) for run in runs]
+    runs = [timed(run, 30.0) for run in runs]  # 8 minutes of steps each
     log = []
     for run in runs:
         log.append(entry(run.name, "start", "2026-12-07T02:00:00Z"))
-        log.append(entry(run.name, "finish", "2026-12-07T02:45:00Z"))
+        log.append(entry(run.name, "finish", f"2026-12-07T02:{minutes:02d}:00Z"))
     text = confirm_report(runs, c.confirm(runs), check_preregistration(runs, log, PLAN), PLAN)
-    hours = len(runs) * 16 * seconds / 3600
-    assert f"The {len(runs)} runs here spent {hours:.1f} hours in training steps" in text
-    assert f"spans {0.75 * len(runs):.1f} hours" in text and words in text
-    assert f"| {16 * seconds / 60:.0f} | 45 |" in text  # each run's steps and logged minutes
+    logged, steps = len(runs) * minutes / 60, len(runs) * 8 / 60
+    assert f"the {len(runs)} runs here took {logged:.1f} hours; {steps:.1f} of them" in text
+    assert words in text
+    assert f"| 8 | {minutes} |" in text  # each run's steps and logged minutes
 
 
 def test_the_picture_needs_a_finished_primary_run(tmp_path):
@@ -596,3 +629,40 @@ def test_the_command_refuses_a_run_that_started_before_the_plan(tmp_path, monkey
     assert info.value.code == 2 and len(err.strip().splitlines()) == 1
     assert "pre-registration check failed" in err and early in err
     assert not out.exists()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the study's scripts are bash scripts")
+def test_the_plan_may_change_below_its_deviations_only(tmp_path):
+    """check_plan.sh, which run.sh runs before every start: the commit that added plan.md,
+    whatever its Deviations section says since; a refusal (exit 2) when anything above that
+    heading changed, or when the plan is not committed as it stands."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: the check reads the plan's history")
+    plan = tmp_path / "docs" / "study" / "v3" / "plan.md"
+    plan.parent.mkdir(parents=True)
+    script = REPO / "docs" / "study" / "v3" / "check_plan.sh"
+
+    def git(*args):
+        who = ["-c", "user.name=t", "-c", "user.email=t@example.org"]
+        done = subprocess.run(
+            ["git", *who, *args], cwd=tmp_path, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    def check():
+        return subprocess.run(["bash", str(script)], cwd=tmp_path, capture_output=True, text=True)
+
+    git("init", "-q")
+    plan.write_text("# Plan\n\nH1: ReLU differs.\n\n## Deviations\n\nNone so far.\n")
+    git("add", ".")
+    git("commit", "-qm", "the plan")
+    fixed = git("log", "-1", "--format=%H")
+    assert check().stdout.strip() == fixed
+    plan.write_text(plan.read_text().replace("None so far.", "- a run trained again"))
+    assert check().returncode == 2  # not committed yet
+    git("commit", "-qam", "a deviation")
+    assert check().stdout.strip() == fixed  # still the commit that fixed the plan
+    plan.write_text(plan.read_text().replace("H1: ReLU differs.", "H1: ReLU is better."))
+    git("commit", "-qam", "a changed hypothesis")
+    done = check()
+    assert done.returncode == 2 and "unchanged above its Deviations" in done.stderr

@@ -1,6 +1,6 @@
 """Study v3's confirmatory analysis as its plan (docs/study/v3/plan.md) fixes it: the late-FD
-endpoint, the primary family (H1, H2, H3) with Holm's correction and the decision rule, the
-power of the paired t-test, and the exploratory summaries per arm.
+endpoint, the primary family (H1, H2, H3) with Holm's correction and the decision rule, and
+the power of the paired t-test; `confirm` adds the exploratory analysis (`confirm_explore`).
 
 Works on `V3Run` records (`confirm_runs` reads them from run folders) and plain numbers;
 nothing here reads or writes a file. Every reading of the decision rule is computed from the
@@ -12,17 +12,18 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as scipy_stats
 
-from gan_tf.rundir import DEAD_CHANNELS_1, DEAD_CHANNELS_2, GRAD_TO_G, layer_column
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_SEEDS, PRIMARY_ALPHAS, Arm, V3Run
-from gan_tf.study.measures import COLLAPSE_RECALL, COLLAPSE_SCORE
 from gan_tf.study.records import as_float
-from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, Correlation, Interval, correlate, holm
+from gan_tf.study.stats import LEVEL, NAN, SIGNIFICANCE, Interval, holm
 
-DEAD_UNITS_2 = layer_column("dead_units", 2)
+if TYPE_CHECKING:
+    from gan_tf.study.confirm_explore import ArmSummary, Mechanism
+
 QUARTER = 0.25  # late FD averages this share of a run's evaluations, the last ones
 DELTA = 14.0  # the smallest difference the design must detect, in FD units
 PLANNING_SD = 6.57  # sd of a paired late-FD difference in study v2, the plan's basis
@@ -109,14 +110,19 @@ def t_test(name: str, what: str, seeds: Sequence[int], values: Sequence[float]) 
     )
 
 
-def late_table(runs: Sequence[V3Run], setting: Arm | None = None) -> dict[int, dict[float, float]]:
+def late_table(
+    runs: Sequence[V3Run], setting: Arm | None = None, figure=None
+) -> dict[int, dict[float, float]]:
     """{seed: {α: late FD}} of the finished runs at one setting (default: the primary arms),
-    for the plan's seeds; an unfinished or diverged run has no entry."""
+    for the plan's seeds; an unfinished or diverged run has no entry. `figure(rows)` gives
+    another figure of a finished run in place of the late FD (NaN: no entry)."""
     table: dict[int, dict[float, float]] = {}
     for run in runs:
         same = run.arm.primary if setting is None else run.arm.same_setting(setting)
-        value = late_fd(run.rows)
-        if same and run.seed in PLAN_SEEDS and math.isfinite(value):
+        if not (same and run.seed in PLAN_SEEDS and math.isfinite(late_fd(run.rows))):
+            continue
+        value = late_fd(run.rows) if figure is None else figure(run.rows)
+        if math.isfinite(value):
             table.setdefault(run.seed, {})[run.arm.variant.alpha] = value
     return table
 
@@ -221,142 +227,6 @@ def complete_seeds(runs: Sequence[V3Run]) -> list[int]:
     return sorted(s for s in PLAN_SEEDS if ended.get(s, set()) >= set(PRIMARY_ALPHAS))
 
 
-# --- Exploratory ----------------------------------------------------------------------------
-
-
-def _at(rows: Sequence[dict], epoch: int, key: str) -> float:
-    return next((as_float(r.get(key)) for r in rows if r.get("epoch") == epoch), NAN)
-
-
-def _mean(values) -> float:
-    """The mean of the finite `values`; NaN where there is none."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(values.mean()) if values.size else NAN
-
-
-def collapse_flags(rows: Sequence[dict]) -> int:
-    """Evaluated epochs whose classifier score is below 2 or recall below 0.01."""
-    return sum(
-        as_float(r.get("score")) < COLLAPSE_SCORE or as_float(r.get("recall")) < COLLAPSE_RECALL
-        for r in rows
-    )
-
-
-def training_hours(rows: Sequence[dict]) -> float:
-    """Hours a run spent in training steps: its metrics rows' per-epoch `seconds` summed
-    (evaluations, probes and start-up left out)."""
-    return (
-        sum(as_float(r.get("seconds")) for r in rows if math.isfinite(as_float(r.get("seconds"))))
-        / 3600
-    )
-
-
-def _finished(runs: Sequence[V3Run]) -> list[V3Run]:
-    """The runs that reached the end of their budget (a late FD)."""
-    return [run for run in runs if math.isfinite(late_fd(run.rows))]
-
-
-# What the exploratory table summarises per arm: a name and one run's figure.
-EXPLORATORY = {
-    "late FD": lambda rows: late_fd(rows),
-    "final FD": lambda rows: _at(rows, EPOCHS, "fd"),
-    "score": lambda rows: _at(rows, EPOCHS, "score"),
-    "recall": lambda rows: _at(rows, EPOCHS, "recall"),
-    "precision": lambda rows: _at(rows, EPOCHS, "precision"),
-    "coverage": lambda rows: _at(rows, EPOCHS, "covered"),
-    "dead channels L2, epoch 1": lambda rows: _at(rows, 1, DEAD_CHANNELS_2),
-    f"dead channels L2, epoch {EPOCHS}": lambda rows: _at(rows, EPOCHS, DEAD_CHANNELS_2),
-    "dead units L2": lambda rows: _mean([as_float(r.get(DEAD_UNITS_2)) for r in rows]),
-    "grad to G": lambda rows: _mean([as_float(r.get(GRAD_TO_G)) for r in rows]),
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class ArmSummary:
-    """One arm's finished runs: each `EXPLORATORY` figure as (mean, sd), collapse flags."""
-
-    arm: Arm
-    runs: int
-    figures: dict[str, tuple[float, float]]
-    flags: int  # flagged evaluations over the arm's finished runs
-    flagged_runs: int
-
-
-def summarise(runs: Sequence[V3Run]) -> list[ArmSummary]:
-    """Per arm, in `Arm.order`, the exploratory figures over its finished runs."""
-    summaries = []
-    for arm in sorted({run.arm for run in runs}, key=Arm.order):
-        rows = [r.rows for r in _finished(runs) if r.arm == arm]
-        figures = {}
-        for name, figure in EXPLORATORY.items():
-            values = np.asarray([figure(r) for r in rows], dtype=float)
-            values = values[np.isfinite(values)]
-            sd = float(values.std(ddof=1)) if values.size > 1 else NAN
-            figures[name] = (_mean(values), sd)
-        flags = [collapse_flags(r) for r in rows]
-        summaries.append(ArmSummary(arm, len(rows), figures, sum(flags), sum(f > 0 for f in flags)))
-    return summaries
-
-
-def exploratory_comparisons(runs: Sequence[V3Run]) -> list[Test]:
-    """Paired late-FD differences of each LeakyReLU arm against the ReLU arm of its setting,
-    outside the primary family: uncorrected p, no reading."""
-    tests = []
-    for arm in sorted({run.arm for run in runs}, key=Arm.order):
-        if arm.variant.activation == "relu" or (arm.primary and arm.variant.alpha > 0):
-            continue
-        what = f"{arm.label} minus {arm.reference().label}"
-        tests.append(paired(arm.label, late_table(runs, arm), arm.variant.alpha, what))
-    return tests
-
-
-@dataclasses.dataclass(frozen=True)
-class Mechanism:
-    """The plan's exploratory link of dead channels with the gradient that reaches G, over
-    the finished runs. Per run, the mean over its epochs of the share of D's dead layer-2
-    channels and of the gradient norm reaching G's images (as study v2's mechanism); Pearson's
-    r of the two, with a permutation p and a bootstrap interval (`stats.correlate`): within
-    each arm, pooled after each arm's means are taken from its runs ("centred by arm"), and
-    between the arms' means. r is NaN where the dead share has no spread, as when no channel
-    ever died."""
-
-    most_dead: tuple[float, float]  # the largest dead share of layers 1 and 2, any epoch or run
-    within: list[tuple[Arm, Correlation]]
-    centred: Correlation
-    between: Correlation
-
-
-def mechanism(runs: Sequence[V3Run]) -> Mechanism:
-    """The exploratory correlations of `Mechanism` for `runs` (finished ones only)."""
-    finished = _finished(runs)
-    points = {}  # arm -> [(dead, grad)] per run
-    for run in finished:
-        dead = _mean([as_float(r.get(DEAD_CHANNELS_2)) for r in run.rows])
-        grad = _mean([as_float(r.get(GRAD_TO_G)) for r in run.rows])
-        points.setdefault(run.arm, []).append((dead, grad))
-    arms = sorted(points, key=Arm.order)
-    within, centred_x, centred_y = [], [], []
-    for arm in arms:
-        dead, grad = np.asarray(points[arm]).T
-        within.append((arm, correlate(dead, grad)[0]))
-        centred_x += list(dead - dead.mean())
-        centred_y += list(grad - grad.mean())
-    # Rounding leaves an arm without spread a few ulps off 0: that is no spread.
-    centred_x = [0.0 if abs(x) < 1e-12 else x for x in centred_x]
-    means = [np.asarray(points[arm]).mean(axis=0) for arm in arms]
-    most = [
-        max((as_float(r.get(column)) for run in finished for r in run.rows), default=NAN)
-        for column in (DEAD_CHANNELS_1, DEAD_CHANNELS_2)
-    ]
-    return Mechanism(
-        (most[0], most[1]),
-        within,
-        correlate(centred_x, centred_y)[0],
-        correlate([m[0] for m in means], [m[1] for m in means])[0],
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class Confirmation:
     """Everything the report states: the primary family, the seeds complete so far, and the
@@ -367,6 +237,7 @@ class Confirmation:
     summaries: list[ArmSummary]
     comparisons: list[Test]
     mechanism: Mechanism
+    differences: list[Test]  # the primary arms' other figures, paired by seed (exploratory)
 
     @property
     def interim(self) -> bool:
@@ -376,10 +247,19 @@ class Confirmation:
 
 def confirm(runs: Sequence[V3Run]) -> Confirmation:
     """The analysis of study v3's runs, as the plan fixes it."""
+    # Imported here: confirm_explore builds on this module's tests.
+    from gan_tf.study.confirm_explore import (
+        exploratory_comparisons,
+        mechanism,
+        paired_figures,
+        summarise,
+    )
+
     return Confirmation(
         primary_family(runs),
         complete_seeds(runs),
         summarise(runs),
         exploratory_comparisons(runs),
         mechanism(runs),
+        paired_figures(runs),
     )
