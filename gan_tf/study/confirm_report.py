@@ -224,9 +224,10 @@ def confirm_report(
     """
     lines = ["# Study v3: the confirmatory analysis", ""]
     if command:
+        files = f" and {figure}" if figure else ""
         lines += [
             f"Made by `{command}` from the run folders and the study's log; run again on the "
-            "same files, it writes this file byte for byte.",
+            f"same files, it writes this file{files} byte for byte.",
             "",
         ]
     lines += [
