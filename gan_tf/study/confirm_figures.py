@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gan_tf.study.confirm import DELTA, QUARTER, late_fd, primary_family
-from gan_tf.study.confirm_explore import flagged_epochs
+from gan_tf.study.confirm_explore import finished, flagged_epochs
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_BUDGET, Arm, V3Run
 from gan_tf.study.figures import save_png, tab10
 from gan_tf.study.measures import COLLAPSE_RECALL, COLLAPSE_SCORE
@@ -133,18 +133,18 @@ def plot_late_fd(runs: Sequence[V3Run], path: Path) -> bool:
     Returns:
         False (and writes nothing) when no primary run has finished.
     """
-    finished = [r for r in runs if r.arm.primary and math.isfinite(late_fd(r.rows))]
-    if not finished:
+    done = [r for r in finished(runs) if r.arm.primary]
+    if not done:
         return False
-    arms = sorted({r.arm for r in finished}, key=Arm.order)
-    seeds = sorted({r.seed for r in finished})
-    late = {(r.arm, r.seed): late_fd(r.rows) for r in finished}
+    arms = sorted({r.arm for r in done}, key=Arm.order)
+    seeds = sorted({r.seed for r in done})
+    late = {(r.arm, r.seed): late_fd(r.rows) for r in done}
 
     fig = Figure(figsize=(16, 4.8))
     per_seed, differences, curves = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 0.8, 1.4]})
     _per_seed(per_seed, arms, seeds, late)
     _differences(differences, runs, late)
-    _curves(curves, arms, finished)
+    _curves(curves, arms, done)
     fig.tight_layout()
     save_png(fig, path)
     return True

@@ -19,12 +19,11 @@ from gan_tf.study.confirm import (
     POWER_TARGET,
     QUARTER,
     Confirmation,
-    late_fd,
     power,
     seeds_needed,
 )
 from gan_tf.study.confirm_cells import interval, seeds_used, signed, status
-from gan_tf.study.confirm_explore import training_hours
+from gan_tf.study.confirm_explore import finished, training_hours
 from gan_tf.study.confirm_figures import CURVES_FROM_EPOCH
 from gan_tf.study.confirm_report_explore import exploratory_section
 from gan_tf.study.confirm_runs import (
@@ -85,8 +84,7 @@ def budget_section(
 ) -> list[str]:
     """The study's time against the plan's budget, and what that means for stage 2. The plan
     counts the time "as logged in log.csv": from each run's first start to its finish."""
-    finished = [run for run in runs if math.isfinite(late_fd(run.rows))]
-    if not finished:
+    if not finished(runs):
         return []
     logged = sum(r.logged_hours for r in registrations if math.isfinite(r.logged_hours))
     steps = sum(training_hours(run.rows) for run in runs)
