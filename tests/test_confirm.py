@@ -607,12 +607,15 @@ def test_the_report_weighs_the_logged_time_against_the_budget(minutes, runs, wor
 
 
 def test_the_picture_needs_a_finished_primary_run(tmp_path):
+    from gan_tf.study.confirm import primary_family
     from gan_tf.study.confirm_figures import plot_late_fd
 
     path = tmp_path / "late_fd.png"
     unfinished = [v3run(0.0, 10, 35.0, epochs=3), v3run(0.2, 10, 35.0, lr=1e-3)]
-    assert plot_late_fd(unfinished, path) is False and not path.exists()
-    assert plot_late_fd([v3run(0.0, 10, 35.0)], path) is True  # one run: no interval, a mark
+    assert plot_late_fd(unfinished, path, primary_family(unfinished)) is False
+    assert not path.exists()
+    one = [v3run(0.0, 10, 35.0)]
+    assert plot_late_fd(one, path, primary_family(one)) is True  # one run: no interval, a mark
     assert path.read_bytes().startswith(b"\x89PNG")
 
 

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
         figure = path.with_name(LATE_FD_NAME)
-        drawn = plot_late_fd(runs, figure)
+        drawn = plot_late_fd(runs, figure, result.primary)
         if not drawn:
             figure.unlink(missing_ok=True)  # no finished run: an older picture would mislead
         text = confirm_report(

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from gan_tf.study.confirm import DELTA, QUARTER, late_fd, primary_family
+from gan_tf.study.confirm import DELTA, QUARTER, Test, late_fd
 from gan_tf.study.confirm_explore import finished, flagged_epochs
 from gan_tf.study.confirm_runs import EPOCHS, PLAN_BUDGET, Arm, V3Run
 from gan_tf.study.figures import save_png, tab10
@@ -55,10 +55,10 @@ def _per_seed(panel, arms, seeds, late) -> None:
     panel.set_title("Late FD per seed, joined by seed;\nblack bar: the arm's mean", fontsize=10)
 
 
-def _differences(panel, runs, late) -> None:
+def _differences(panel, primary, late) -> None:
     """Each seed's paired difference, LeakyReLU minus ReLU, with H1's and H2's mean and 95% t
-    interval (the very tests of the report), 0 and ±δ."""
-    h1, h2, _ = primary_family(runs)
+    interval (the report's own tests, `primary`), 0 and ±δ."""
+    h1, h2, _ = primary
     for i, (test, alpha) in enumerate(((h1, 0.2), (h2, 0.3))):
         relu = {s: v for (arm, s), v in late.items() if arm.variant.activation == "relu"}
         mine = {s: v for (arm, s), v in late.items() if arm.variant.alpha == alpha and s in relu}
@@ -124,11 +124,17 @@ def _curves(panel, arms, finished) -> None:
     panel.legend(fontsize=8, loc="upper center")
 
 
-def plot_late_fd(runs: Sequence[V3Run], path: Path) -> bool:
+def plot_late_fd(runs: Sequence[V3Run], path: Path, primary: tuple[Test, Test, Test]) -> bool:
     """Writes the figure of the primary arms' finished runs to `path`: each seed's late FD in
     each arm, joined by seed; the paired differences that H1 and H2 test, with their means and
     95% t intervals; and every run's FD per epoch, the late window shaded and collapse flags
     marked.
+
+    Args:
+        runs: study v3's runs.
+        path: the PNG to write.
+        primary: the report's primary family of `runs` (`confirm(runs).primary`), whose H1
+            and H2 the middle panel draws.
 
     Returns:
         False (and writes nothing) when no primary run has finished.
@@ -143,7 +149,7 @@ def plot_late_fd(runs: Sequence[V3Run], path: Path) -> bool:
     fig = Figure(figsize=(16, 4.8))
     per_seed, differences, curves = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 0.8, 1.4]})
     _per_seed(per_seed, arms, seeds, late)
-    _differences(differences, runs, late)
+    _differences(differences, primary, late)
     _curves(curves, arms, done)
     fig.tight_layout()
     save_png(fig, path)
