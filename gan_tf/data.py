@@ -114,8 +114,6 @@ def _load_local(dataset: str, path: Path) -> Data:
                     Remedy("for a folder of your own images, set {} to folder", ("dataset",))
                 ],
             )
-        if not any(entry.is_file() for entry in path.rglob("*")):
-            raise DataError(f"{path}: empty folder (no files in it or its subfolders)")
         loaded = load_idx_folder(path)
     elif read_head(path, 4)[:2] == b"PK" or path.suffix == ".npz":
         loaded = load_npz(path)

@@ -13,9 +13,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from gan_tf.errors import DataError
 
 
 class _Splits(NamedTuple):
@@ -43,3 +46,9 @@ class Data(_Splits):
 
     def _replace(self, **changes) -> Data:
         return Data(**{**self._asdict(), **changes}, source=self.source)
+
+
+def empty_folder(folder: Path) -> DataError:
+    """The error for a folder with no file in it or any subfolder, whichever reader it was
+    given to."""
+    return DataError(f"{folder}: empty folder (no files in it or its subfolders)")

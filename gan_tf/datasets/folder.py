@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_tf.datasets import Data
+from gan_tf.datasets import Data, empty_folder
 from gan_tf.datasets.cache import cache_key, read_cache, safe_name, write_cache
 from gan_tf.datasets.prepare import (
     NAMED,
@@ -108,7 +108,7 @@ def load_image_folder(
     images, skipped, stats = _list_files(folder, with_stats=cache_path is not None)
     if not images:
         if not skipped:
-            raise DataError(f"{folder}: empty folder (no files in it or its subfolders)")
+            raise empty_folder(folder)
         raise DataError(
             f"{folder}: no image files ({', '.join(IMAGE_SUFFIXES)}) in it or its subfolders; "
             f"{_not_images(skipped)} ({_names(skipped)})"

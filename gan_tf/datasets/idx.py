@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_tf.datasets import Data
+from gan_tf.datasets import Data, empty_folder
 from gan_tf.errors import DataError
 
 IMAGE_SHAPE = (28, 28)  # (H, W) of the images `check` accepts: MNIST's
@@ -105,13 +105,16 @@ def load_idx_folder(folder: Path) -> Data:
         A `Data` checked by `check`; the splits whose files are absent are None.
 
     Raises:
-        DataError: no training images (nor a single .npz), or a file `read_idx` refuses.
+        DataError: an empty folder, no training images (nor a single .npz), or a file
+            `read_idx` refuses.
     """
     paths = {key: find_idx(folder, key) for key in IDX_NAMES}
     if paths["x_train"] is None:
         npz = sorted(folder.glob("*.npz"))
         if len(npz) == 1:
             return load_npz(npz[0])
+        if not any(entry.is_file() for entry in folder.rglob("*")):
+            raise empty_folder(folder)
         raise DataError(
             f"{folder}: no {IDX_NAMES['x_train'][0]}[.gz] (nor a single .npz) in this folder"
         )
